@@ -1,0 +1,112 @@
+# Shared shell library for the TAP tests.  Source it, then call plan/ok/is.
+# Each test gets a scratch folder ($T) removed at exit, and generated videos
+# (ffmpeg lavfi) cached per run under $T.
+set -u
+: "${PLAYCALL_SRC:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${PLAYCALL_BUILD:=$PLAYCALL_SRC/build}"
+export PATH="$PLAYCALL_BUILD/bin:$PATH"
+export PLAYCALL_DATA="${PLAYCALL_DATA:-$PLAYCALL_SRC/data}"
+# Tests never reach the internet, and never see the developer's keys.
+unset GEMINI_API_KEY ELEVENLABS_API_KEY OPENAI_API_KEY GEMINI_API_KEY_FILE ELEVENLABS_API_KEY_FILE OPENAI_API_KEY_FILE
+T=$(mktemp -d "${TMPDIR:-/tmp}/playcall-test.XXXXXX")
+export XDG_CACHE_HOME="$T/cache"
+export PLAYCALL_OUT="$T/videos"
+cleanup() { [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"; }
+trap cleanup EXIT
+_tap_n=0
+_tap_failed=0
+
+plan() { echo "1..$1"; }
+done_testing() { echo "1..$_tap_n"; [ "$_tap_failed" -eq 0 ]; }
+diag() { printf '# %s\n' "$@"; }
+ok() { # ok CONDITION_EXIT_STATUS NAME
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+pass() { ok 0 "$1"; }
+fail() { ok 1 "$1"; }
+is() { # is GOT EXPECTED NAME
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else
+		ok 1 "$3"; diag "got:      '$1'" "expected: '$2'"; fi
+}
+isnt() { if [ "$1" != "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "got: '$1' (unwanted)"; fi; }
+like() { # like GOT ERE NAME
+	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+		ok 1 "$3"; diag "got:      '$1'" "expected to match: $2"; fi
+}
+unlike() { if printf '%s' "$1" | grep -Eq -- "$2"; then ok 1 "$3"; diag "got: '$1'" "matched: $2"; else ok 0 "$3"; fi; }
+# num_near GOT WANT TOLERANCE NAME
+num_near() {
+	if awk -v g="$1" -v w="$2" -v t="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g != "" && d <= t) }'; then
+		ok 0 "$4"; else ok 1 "$4"; diag "got: '$1'  expected: $2 ± $3"; fi
+}
+# num_cmp GOT OP VALUE NAME   (OP: < <= > >=)
+num_cmp() {
+	if awk -v g="$1" -v v="$3" -v op="$2" 'BEGIN { if (g == "") exit 1;
+		if (op == "<") exit !(g < v); if (op == "<=") exit !(g <= v);
+		if (op == ">") exit !(g > v); if (op == ">=") exit !(g >= v); exit 1 }'; then
+		ok 0 "$4"; else ok 1 "$4"; diag "got: '$1'  expected: $2 $3"; fi
+}
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+
+# jqr FILTER [FILE]: select from NDJSON with python (jq is not a dependency).
+# FILTER is a python expression over r (the record); prints matches as JSON.
+recs() { # recs TYPE FILE -> those records, one per line
+	python3 -c '
+import json, sys
+for line in open(sys.argv[2]):
+    line = line.strip()
+    if not line: continue
+    r = json.loads(line)
+    if sys.argv[1] in ("*", r.get("type")): print(json.dumps(r))' "$1" "$2"
+}
+# field FILE EXPR: evaluate a python expression with `rs` = list of records.
+field() {
+	python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def of(t): return [r for r in rs if r.get("type") == t]
+v = eval(sys.argv[2])
+print(json.dumps(v) if not isinstance(v, str) else v)' "$1" "$2"
+}
+
+# Generated media.  make_video OUT DURATION [OPTIONS...]
+#   --bursts "23 61"   loud 1.2 s noise bursts at those times over quiet tone
+#   --noaudio          no audio stream
+#   --size WxH, --rate N, --vcodec C (libx264 default), --cuts "10 20" scene cuts
+make_video() {
+	out=$1 dur=$2; shift 2
+	bursts="" noaudio="" size=320x180 rate=25 vcodec=libx264 cuts=""
+	while [ $# -gt 0 ]; do case $1 in
+		--bursts) bursts=$2; shift ;; --noaudio) noaudio=1 ;;
+		--size) size=$2; shift ;; --rate) rate=$2; shift ;;
+		--vcodec) vcodec=$2; shift ;; --cuts) cuts=$2; shift ;;
+		*) echo "make_video: bad option $1" >&2; return 2 ;; esac; shift; done
+	# Video: a moving test pattern; each cut switches to a different source.
+	vf="testsrc2=size=$size:rate=$rate:duration=$dur"
+	if [ -n "$cuts" ]; then
+		expr=0; for c in $cuts; do expr="$expr+gte(t\\,$c)"; done
+		vf="testsrc2=size=$size:rate=$rate:duration=$dur,hue=h='mod(($expr)*97\\,360)':s='1+mod($expr\\,2)'"
+	fi
+	if [ -n "$noaudio" ]; then
+		ffmpeg -nostdin -v error -y -f lavfi -i "$vf" -c:v "$vcodec" -g 50 -pix_fmt yuv420p "$out"
+		return
+	fi
+	# Audio: a quiet crowd murmur (low pink noise), plus loud bursts.
+	af="anoisesrc=color=pink:amplitude=0.03:sample_rate=44100:duration=$dur:seed=7"
+	if [ -n "$bursts" ]; then
+		expr=0; for b in $bursts; do expr="$expr+between(t\\,$b\\,$b+1.2)"; done
+		af="$af,volume=volume='1+25*($expr)':eval=frame"
+	fi
+	ffmpeg -nostdin -v error -y -f lavfi -i "$vf" -f lavfi -i "$af" \
+		-c:v "$vcodec" -g 50 -pix_fmt yuv420p -c:a aac -b:a 96k -shortest "$out"
+}
+# probe_duration FILE [STREAM]: seconds from ffprobe
+probe_duration() {
+	ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"
+}
