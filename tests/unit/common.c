@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "pc.h"
 #include "tap.h"
+#include "media.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -336,6 +337,32 @@ static void test_loop(void)
 	loop_free(l);
 }
 
+static void test_media(void)
+{
+	struct media_info mi;
+	char err[256];
+	const char *probe =
+		"{\"streams\":[{\"codec_type\":\"video\",\"codec_name\":\"h264\",\"width\":1280,\"height\":720,"
+		"\"avg_frame_rate\":\"30000/1001\",\"pix_fmt\":\"yuv420p\",\"duration\":\"132.9\"},"
+		"{\"codec_type\":\"audio\",\"codec_name\":\"aac\",\"sample_rate\":\"44100\",\"channels\":2},"
+		"{\"codec_type\":\"video\",\"codec_name\":\"mjpeg\",\"disposition\":{\"attached_pic\":1}}],"
+		"\"format\":{\"duration\":\"133.000000\",\"size\":\"43000000\",\"format_name\":\"mov,mp4\"}}";
+	ok(media_parse(probe, strlen(probe), &mi, err, sizeof err) == 0, "media: parses ffprobe json");
+	is_num(mi.duration, 133, 1e-9, "media: container duration");
+	is_str(mi.vcodec, "h264", "media: video codec");
+	is_num(mi.fps, 29.97, 0.01, "media: fps from a ratio");
+	ok(mi.width == 1280 && mi.height == 720 && mi.has_audio && mi.sample_rate == 44100 && mi.channels == 2,
+	   "media: size and audio fields");
+	const char *art = "{\"streams\":[{\"codec_type\":\"audio\",\"codec_name\":\"mp3\"},"
+			  "{\"codec_type\":\"video\",\"disposition\":{\"attached_pic\":1}}],\"format\":{\"duration\":\"9\"}}";
+	ok(media_parse(art, strlen(art), &mi, err, sizeof err) == 0 && !mi.has_video && mi.has_audio,
+	   "media: cover art is not video");
+	ok(media_parse("{\"streams\":[]}", 14, &mi, err, sizeof err) < 0, "media: no streams refused");
+	is_str(err, "no audio or video stream", "media: says why");
+	ok(media_probe("/nonexistent.mp4", &mi, err, sizeof err) < 0, "media: probe of a missing file fails");
+	is_str(err, "/nonexistent.mp4: No such file or directory", "media: ffprobe's reason passed on");
+}
+
 int main(void)
 {
 	snprintf(scratch, sizeof scratch, "/tmp/pc-unit-XXXXXX");
@@ -350,6 +377,7 @@ int main(void)
 	test_atomic();
 	test_proc();
 	test_loop();
+	test_media();
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
 	if (system(cmd) != 0)
