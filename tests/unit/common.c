@@ -81,7 +81,9 @@ static void test_ndjson(void)
 	nd_free(&r);
 	close(fd);
 
-	ok(nd_parse_record("{\"type\":\"a\\u0000\"}", 18, err, sizeof err) != NULL || 1, "ndjson: escaped NUL does not crash");
+	rec = nd_parse_record("{\"type\":\"a\\u0000\"}", 18, err, sizeof err);
+	ok(rec && json_object_get_string_len(json_object_object_get(rec, "type")) == 2, "ndjson: escaped NUL kept inside the string");
+	json_object_put(rec);
 	ok(nd_parse_record("{\"type\":\"a\"}\0x", 14, err, sizeof err) == NULL, "ndjson: raw NUL refused");
 	ok(nd_parse_record("{\"type\":\"\"}", 11, err, sizeof err) == NULL, "ndjson: empty type refused");
 	ok(nd_parse_record("{\"type\":\"a\"", 11, err, sizeof err) == NULL, "ndjson: truncated object refused");
