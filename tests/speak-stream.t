@@ -78,6 +78,18 @@ is "$?:$(wc -c <"$T/empty.out")" "0:0" "empty input: nothing out, exit 0"
 commentary nonl 0 "i=0 last line" | tr -d '\n' | speak >"$T/nonl.out"
 is "$(shape "$T/nonl.out")" "audio:0" "a last line without newline still counts"
 
+# On a terminal, the human view; --json forces records.
+if command -v script >/dev/null; then
+	commentary tty 0 "i=0 on a terminal" >"$T/tty.ndjson"
+	script -qec "speak <'$T/tty.ndjson'" /dev/null >"$T/tty.out" 2>&1
+	like "$(tr -d '\r' <"$T/tty.out")" "^speech 0 \[00:00:00-00:00:12\]: $PLAYCALL_OUT/streaming/tty/speech_0.wav \(0.5 s\)$" "terminal: a human line per speech"
+	script -qec "speak --json <'$T/tty.ndjson'" /dev/null >"$T/tty2.out" 2>&1
+	like "$(tr -d '\r' <"$T/tty2.out")" '^\{"type":"audio",' "terminal: --json writes records"
+else
+	pass "# SKIP script(1) not installed"
+	pass "# SKIP script(1) not installed"
+fi
+
 # Usage errors: exit 2 with a message naming the option or variable.
 speak --jobs 0 </dev/null 2>"$T/u1"; is $? 2 "usage: --jobs 0 is exit 2"
 like "$(head -n1 "$T/u1")" "^speak: --jobs: jobs at once, 1 to 64: '0'" "usage: says what --jobs takes"
