@@ -130,6 +130,17 @@ int loop_curl_add(struct loop *l, void *easy, loop_curl_cb cb, void *arg)
 	return 0;
 }
 
+void loop_curl_remove(struct loop *l, void *easy)
+{
+	struct loop_xfer *x = NULL;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+	if (curl_multi_remove_handle(l->multi, easy) != CURLM_OK)
+		return;
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+	l->transfers--;
+	free(x);
+}
+
 int loop_idle(struct loop *l)
 {
 	return l->nfds == 0 && l->timers == NULL && l->transfers == 0;

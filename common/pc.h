@@ -204,6 +204,8 @@ void *loop_curl_multi(struct loop *l);  /* CURLM * */
 /* A finished transfer calls the callback stored with loop_curl_add. */
 typedef void (*loop_curl_cb)(struct loop *, void *easy, int curlcode, void *arg);
 int loop_curl_add(struct loop *l, void *easy, loop_curl_cb cb, void *arg);
+/* Take back a transfer that has not finished: no callback (common/http). */
+void loop_curl_remove(struct loop *l, void *easy);
 int loop_idle(struct loop *l);          /* no fds, timers or transfers */
 int loop_run_once(struct loop *l, int max_wait_ms);
 
