@@ -86,8 +86,8 @@ static const char *var_value(const struct cm_vars *v, const char *name, size_t l
 }
 
 /* Fill the placeholders; a sentence that starts with one gets a capital
- * (after any opening ¡ or ¿). */
-static void render(const char *tmpl, const struct cm_vars *v, char *out, size_t size)
+ * (after any opening ¡ or ¿), a fragment (a time phrase) does not. */
+static void render(const char *tmpl, const struct cm_vars *v, int sentence, char *out, size_t size)
 {
 	struct buf b = {0};
 	for (const char *p = tmpl; *p; p++) {
@@ -103,7 +103,7 @@ static void render(const char *tmpl, const struct cm_vars *v, char *out, size_t 
 	const char *s = buf_cstr(&b);
 	while (s[i] == (char)0xc2 && (s[i + 1] == (char)0xa1 || s[i + 1] == (char)0xbf))
 		i += 2;
-	if (tmpl[i] == '{' && s[i] >= 'a' && s[i] <= 'z')
+	if (sentence && tmpl[i] == '{' && s[i] >= 'a' && s[i] <= 'z')
 		b.data[i] = (char)(s[i] - 'a' + 'A');
 	snprintf(out, size, "%s", buf_cstr(&b));
 	buf_free(&b);
@@ -150,7 +150,7 @@ static long pick_tier(const struct ph_table *t, struct cm_state *st, const struc
 		for (size_t li = s->first; li < s->first + s->count; li++) {
 			if (fresh_only && st->used[li])
 				continue;
-			render(t->lines[li], pk->vars, text, sizeof text);
+			render(t->lines[li], pk->vars, 1, text, sizeof text);
 			if (fit_words(text) > pk->max_words + 1e-9)
 				continue;
 			if (!pk->allow_repeat && was_said(st, fnv1a(text)))
@@ -203,7 +203,7 @@ static void time_words(const struct ph_table *t, struct cm_state *st, double at,
 	if (chosen < 0)
 		out[0] = '\0';
 	else
-		render(t->lines[chosen], &v, out, size);
+		render(t->lines[chosen], &v, 0, out, size);
 }
 
 /* ---- composing ---- */

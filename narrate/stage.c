@@ -174,7 +174,7 @@ void nar_job_done(struct nar_job *j, const char *text, const char *err)
 		char msg[600];
 		snprintf(msg, sizeof msg, "highlight %d (%.1f-%.1f s): %s: %s", j->index, j->start, j->end,
 			 j->made_by ? j->made_by : st->be->name, err ? err : "failed");
-		pc_warn("%s: %s", s->id, msg);
+		pc_warn("session %s: %s", s->id, msg);
 		outq_add(sj->item, rec_error(s->id, j->index, NULL, msg));
 		st->failed++;
 	}
