@@ -5,7 +5,7 @@
 #   end <epoch> <id>
 # where <id> is the "i=N" in the text; it sleeps for "sleep=S" in the text,
 # fails for "FAIL" (exit 1, espeak-like message), and otherwise copies
-# $FAKE_WAV to the -w file.
+# $FAKE_WAV to the -w file (created empty at the start, as espeak-ng does).
 voice= rate= out= text=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -23,6 +23,8 @@ secs=$(printf '%s' "$text" | sed -n 's/.*sleep=\([0-9.]*\).*/\1/p')
 final=$(printf '%s' "$out" | sed 's|/\.\(speech_[0-9]*\)\.tmp-[^/]*\.wav$|/\1.wav|')
 exists=no
 [ "$final" != "$out" ] && [ -e "$final" ] && exists=yes
+# Like espeak-ng, open the output at once and fill it at the end.
+: >"$out"
 echo "start $(date +%s.%N) $id voice=$voice rate=$rate out=$out final_exists=$exists" >>"$FAKE_ESPEAK_LOG"
 [ -n "$secs" ] && sleep "$secs"
 case $text in *FAIL*)

@@ -109,4 +109,21 @@ is "$(grep -c '^end [0-9.]* 0$' "$FAKE_ESPEAK_LOG")" 0 "timeout: the hung synthe
 sleep 0.2
 is "$(pgrep -f 'sleep 29.37' | wc -l)" 0 "timeout: its process group is gone (espeak-ng and what it started)"
 is "$(ls -A "$PLAYCALL_OUT/streaming/hang" | grep -c tmp)" 0 "timeout: no temporary file left"
+
+# Killed by a signal: no espeak-ng left behind, no temporary speech file.
+: >"$FAKE_ESPEAK_LOG"
+S=killed
+{ session_rec $S; for i in 0 1 2; do commentary $S $i "i=$i sleep=28.91 long"; done; } >"$T/kill.ndjson"
+speak <"$T/kill.ndjson" >"$T/kill.out" 2>/dev/null &
+pid=$!
+n=0
+while [ "$(fake_calls)" -lt 3 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+is "$(fake_calls)" 3 "signal: three syntheses running"
+is "$(ls -A "$PLAYCALL_OUT/streaming/$S" | grep -c tmp)" 3 "signal: their temporary files exist"
+kill -TERM $pid
+wait $pid 2>/dev/null
+is $? 143 "signal: speak dies of SIGTERM"
+sleep 0.2
+is "$(pgrep -f 'sleep 28.91' | wc -l)" 0 "signal: no espeak-ng (or its children) left"
+is "$(ls -A "$PLAYCALL_OUT/streaming/$S" | wc -l)" 0 "signal: no speech file, finished or not"
 done_testing

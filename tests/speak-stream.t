@@ -72,6 +72,14 @@ speak --out "$T/elsewhere" <"$T/ns.ndjson" >"$T/ns2.out"
 is "$(field "$T/ns2.out" "of('audio')[0]['path']")" "$T/elsewhere/streaming/nosess/speech_0.wav" "no session record: --out DIR/streaming/<session>"
 test -s "$T/elsewhere/streaming/nosess/speech_0.wav"; ok $? "the file is there"
 
+# A session folder that cannot be made: each speech fails, the stream goes on.
+printf '{"type":"session","session":"ro","dir":"/proc/no/such/dir"}\n' >"$T/ro.ndjson"
+{ commentary ro 0 "i=0 a"; commentary ro 1 "i=1 b"; session_end ro; } >>"$T/ro.ndjson"
+speak <"$T/ro.ndjson" >"$T/ro.out" 2>/dev/null
+is $? 0 "unwritable folder: exit 0"
+is "$(shape "$T/ro.out")" "session error:0 audio:0 error:1 audio:1 session_end" "unwritable folder: error and null audio each"
+like "$(field "$T/ro.out" "of('error')[0]['message']")" "^no speech for highlight 0: cannot make /proc/no/such/dir: " "unwritable folder: says which"
+
 # An empty input, and input that ends without a newline.
 speak </dev/null >"$T/empty.out"
 is "$?:$(wc -c <"$T/empty.out")" "0:0" "empty input: nothing out, exit 0"

@@ -194,7 +194,7 @@ static const struct speak_backend fake_backend = {
 };
 
 /* Run the stage over input; returns its output records (an array). */
-static json_object *run_stage(const char *input, int jobs, int use_cache, int *rc)
+static json_object *run_stage_with(const struct speak_backend *be, const char *input, int jobs, int use_cache, int *rc)
 {
 	char out_path[PATH_MAX];
 	int p[2];
@@ -216,7 +216,7 @@ static json_object *run_stage(const char *input, int jobs, int use_cache, int *r
 	close(fd);
 
 	fake_running = fake_max_running = fake_calls = fake_finished_n = 0;
-	struct speak_cfg cfg = {.backend = &fake_backend, .jobs = jobs, .use_cache = use_cache, .timeout = 10};
+	struct speak_cfg cfg = {.backend = be, .jobs = jobs, .use_cache = use_cache, .timeout = 10};
 	struct loop *l = loop_new();
 	struct speak_stage *st = speak_new(l, &cfg);
 	*rc = speak_run(st, p[0], "in");
@@ -237,6 +237,11 @@ static json_object *run_stage(const char *input, int jobs, int use_cache, int *r
 	if (fp)
 		fclose(fp);
 	return recs;
+}
+
+static json_object *run_stage(const char *input, int jobs, int use_cache, int *rc)
+{
+	return run_stage_with(&fake_backend, input, jobs, use_cache, rc);
 }
 
 /* "type:index" of each record, e.g. "audio:0 audio:1 session_end". */
@@ -466,6 +471,74 @@ static void test_cache(void)
 	unsetenv("XDG_CACHE_HOME");
 }
 
+/* A backend writing mp3 (as the cloud ones do): speak measures it with
+ * ffprobe on the loop. */
+static char mp3_src[PATH_MAX];
+
+static void mp3_finish(struct loop *l, void *arg)
+{
+	struct fake_call *c = arg;
+	(void)l;
+	struct buf b = {0};
+	FILE *fp = fopen(strstr(c->text, "GARBAGE") ? "/dev/null" : mp3_src, "rb");
+	char chunk[4096];
+	size_t n;
+	while (fp && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_append(&b, chunk, n);
+	if (fp)
+		fclose(fp);
+	if (strstr(c->text, "GARBAGE"))
+		buf_puts(&b, "this is no mp3 at all");
+	atomic_write(c->path, b.data, b.len);
+	buf_free(&b);
+	c->done(c->arg, SPEAK_OK, NULL);
+	free(c);
+}
+
+static void mp3_start(struct loop *l, const struct speak_req *req, speak_done_fn done, void *arg)
+{
+	struct fake_call *c = pc_xcalloc(1, sizeof *c);
+	c->done = done;
+	c->arg = arg;
+	snprintf(c->path, sizeof c->path, "%s", req->path);
+	snprintf(c->text, sizeof c->text, "%s", req->text);
+	fake_calls++;
+	loop_add_timer(l, pc_now() + 0.01, mp3_finish, c);
+}
+
+static const struct speak_backend mp3_backend = {
+	.name = "mp3fake", .ext = "mp3", .voice = fake_voice, .key = fake_key, .start = mp3_start,
+};
+
+static void test_mp3(void)
+{
+	char cmd[PATH_MAX + 200];
+	snprintf(mp3_src, sizeof mp3_src, "%s/src.mp3", scratch);
+	snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -y -f lavfi -i sine=duration=1.5 -c:a libmp3lame '%s'", mp3_src);
+	if (system(cmd) != 0) {
+		ok(1, "mp3: # SKIP ffmpeg cannot make an mp3");
+		return;
+	}
+	struct buf in = {0};
+	buf_printf(&in, "{\"type\":\"session\",\"session\":\"M3\",\"dir\":\"%s/M3\"}\n", scratch);
+	commentary_line(&in, "M3", 0, 0, "");
+	commentary_line(&in, "M3", 1, 0, "GARBAGE");
+	commentary_line(&in, "M3", 2, 0, "");
+	int rc;
+	json_object *recs = run_stage_with(&mp3_backend, buf_cstr(&in), 5, 0, &rc);
+	is_str(shape(recs, NULL), "session audio:0 error:1 audio:1 audio:2", "mp3: measured off the loop, still in order");
+	json_object *a = find(recs, "audio", "M3", 0);
+	double d = 0;
+	rec_num(a, "speech_duration", &d);
+	is_num(d, 1.5, 0.08, "mp3: speech_duration from ffprobe");
+	ok(a && strstr(rec_str(a, "path"), "/M3/speech_0.mp3"), "mp3: the backend's extension");
+	ok(strstr(rec_str(find(recs, "error", "M3", 1), "message"), "mp3fake wrote no usable speech: ffprobe: ") != NULL,
+	   "mp3: a file ffprobe cannot read is no speech");
+	ok(rec_str(find(recs, "audio", "M3", 1), "path") == NULL, "mp3: and has path null");
+	json_object_put(recs);
+	buf_free(&in);
+}
+
 int main(void)
 {
 	snprintf(scratch, sizeof scratch, "/tmp/pc-speak-unit-XXXXXX");
@@ -479,6 +552,7 @@ int main(void)
 	test_sessions_interleaved();
 	test_failures();
 	test_cache();
+	test_mp3();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
 	if (system(cmd) != 0)
