@@ -1,0 +1,408 @@
+/* Segments and frames for the cloud video analysis.  See api_media.h. */
+#define _GNU_SOURCE
+#include "api_media.h"
+#include "lproc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- where to cut ---- */
+
+int api_segment_cuts(const double *bounds, int intervals, double seg_len, double *cuts, int max)
+{
+	int n = 0;
+	for (int i = 0; i < intervals; i++) {
+		double a = bounds[i], b = bounds[i + 1];
+		int pieces = seg_len > 0 ? (int)ceil((b - a) / seg_len - 1e-9) : 1;
+		if (pieces < 1)
+			pieces = 1;
+		for (int k = 0; k < pieces; k++) {
+			double t = a + (b - a) * k / pieces;
+			if (t <= bounds[0] + 1e-6 || n == max)
+				continue;
+			cuts[n++] = t;
+		}
+	}
+	return n;
+}
+
+int api_parse_segment_line(const char *line, char *name, size_t n, double *start, double *end)
+{
+	const char *c1 = strrchr(line, ',');
+	if (!c1 || c1 == line)
+		return -1;
+	const char *c2 = c1 - 1;
+	while (c2 > line && *c2 != ',')
+		c2--;
+	if (*c2 != ',' || c2 == line)
+		return -1;
+	size_t nl = (size_t)(c2 - line);
+	if (nl >= n || memchr(line, '/', nl))
+		return -1;
+	char *e;
+	errno = 0;
+	double s = strtod(c2 + 1, &e);
+	if (e != c1 || errno || !isfinite(s))
+		return -1;
+	double t = strtod(c1 + 1, &e);
+	if (*e || e == c1 + 1 || errno || !isfinite(t) || t < s || s < 0)
+		return -1;
+	memcpy(name, line, nl);
+	name[nl] = '\0';
+	*start = s;
+	*end = t;
+	return 0;
+}
+
+/* ---- segmenter ---- */
+
+struct api_segmenter {
+	struct lproc *lp;
+	char dir[PATH_MAX];
+	int count;
+	int cancelled;
+	char bad[256];        /* a list line we could not read */
+	api_segment_cb on_segment;
+	api_media_done_cb on_done;
+	void *arg;
+};
+
+static void seg_line(struct lproc *lp, const char *line, size_t len, void *arg)
+{
+	struct api_segmenter *s = arg;
+	char name[256], path[PATH_MAX + 300];
+	double a, b;
+	(void)lp;
+	(void)len;
+	if (s->cancelled)
+		return;
+	if (api_parse_segment_line(line, name, sizeof name, &a, &b) < 0) {
+		snprintf(s->bad, sizeof s->bad, "unexpected segment list line: %.120s", line);
+		return;
+	}
+	snprintf(path, sizeof path, "%s/%s", s->dir, name);
+	s->on_segment(s->arg, s->count++, path, a, b);
+}
+
+static void seg_done(struct lproc *lp, int status, void *arg)
+{
+	struct api_segmenter *s = arg;
+	char line[512], err[600];
+	if (!s->cancelled) {
+		if (status == 0 && !s->bad[0] && s->count > 0) {
+			s->on_done(s->arg, 0, NULL);
+		} else {
+			const char *why = s->bad[0] ? s->bad : lproc_err_line(lp, line, sizeof line);
+			if (!why || !*why)
+				why = status == 0 ? "no segments" : "ffmpeg failed";
+			snprintf(err, sizeof err, "cutting segments: %s", why);
+			s->on_done(s->arg, -1, err);
+		}
+	}
+	free(s);
+}
+
+struct api_segmenter *api_segment_start(struct loop *l, const char *src, const char *dir,
+					const double *cuts, int ncuts,
+					api_segment_cb on_segment, api_media_done_cb on_done, void *arg)
+{
+	struct api_segmenter *s = pc_xcalloc(1, sizeof *s);
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	s->on_segment = on_segment;
+	s->on_done = on_done;
+	s->arg = arg;
+	struct buf times = {0}, pattern = {0};
+	for (int i = 0; i < ncuts; i++)
+		buf_printf(&times, "%s%.3f", i ? "," : "", cuts[i]);
+	buf_printf(&pattern, "%s/seg_%%04d.mp4", dir);
+	/* -segment_list pipe:1: ffmpeg writes each segment's line once the
+	 * segment file is closed, so it can go at once. */
+	const char *argv[] = {"ffmpeg", "-nostdin", "-v", "error", "-i", src,
+			      "-map", "0:v:0?", "-map", "0:a:0?", "-c:v", "copy", "-c:a", "aac", "-b:a", "96k",
+			      "-f", "segment", "-segment_times", ncuts ? buf_cstr(&times) : "1e9",
+			      "-reset_timestamps", "1", "-segment_format", "mp4",
+			      "-segment_list", "pipe:1", "-segment_list_type", "csv",
+			      buf_cstr(&pattern), NULL};
+	s->lp = lproc_start(l, (char *const *)argv, API_MEDIA_STALL_TIMEOUT, seg_line, seg_done, s);
+	buf_free(&times);
+	buf_free(&pattern);
+	return s;
+}
+
+void api_segment_cancel(struct api_segmenter *s)
+{
+	if (!s || s->cancelled)
+		return;
+	s->cancelled = 1;
+	lproc_kill(s->lp);   /* seg_done still comes, and frees s */
+}
+
+/* ---- JPEG frames ---- */
+
+enum { J_OUT, J_OUT_FF, J_MARK, J_CODE, J_LEN1, J_LEN2, J_SEG, J_SCAN, J_SCAN_FF };
+
+void jpeg_split_init(struct jpeg_split *j)
+{
+	memset(j, 0, sizeof *j);
+}
+
+void jpeg_split_free(struct jpeg_split *j)
+{
+	buf_free(&j->cur);
+}
+
+static void j_put(struct jpeg_split *j, unsigned char c)
+{
+	if (j->too_big)
+		return;
+	if (j->cur.len >= (size_t)API_FRAME_MAX) {
+		j->too_big = 1;
+		return;
+	}
+	buf_append(&j->cur, &c, 1);
+}
+
+static void j_begin(struct jpeg_split *j)
+{
+	buf_reset(&j->cur);
+	j->too_big = 0;
+	j->in_scan = 0;
+	j_put(j, 0xFF);
+	j_put(j, 0xD8);
+	j->state = J_MARK;
+}
+
+/* A marker code in a frame: what follows it. */
+static void j_code(struct jpeg_split *j, unsigned char c, jpeg_frame_cb cb, void *arg)
+{
+	if (c == 0xFF) {
+		j->state = J_CODE;        /* fill byte */
+	} else if (c == 0xD9) {
+		if (!j->too_big)
+			cb(arg, (const unsigned char *)j->cur.data, j->cur.len);
+		j->frames++;
+		buf_reset(&j->cur);
+		j->state = J_OUT;
+	} else if (c == 0xD8) {
+		j_begin(j);               /* a frame cut short: start over */
+	} else if ((c >= 0xD0 && c <= 0xD7) || c == 0x01) {
+		j->state = j->in_scan ? J_SCAN : J_MARK;
+	} else {
+		j->in_scan = c == 0xDA;   /* SOS: entropy-coded data after its header */
+		j->state = J_LEN1;
+	}
+}
+
+void jpeg_split_feed(struct jpeg_split *j, const void *data, size_t len, jpeg_frame_cb cb, void *arg)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+		switch (j->state) {
+		case J_OUT:
+			if (c == 0xFF)
+				j->state = J_OUT_FF;
+			else
+				j->skipped++;
+			break;
+		case J_OUT_FF:
+			if (c == 0xD8)
+				j_begin(j);
+			else if (c != 0xFF) {
+				j->skipped += 2;
+				j->state = J_OUT;
+			}
+			break;
+		case J_MARK:
+			j_put(j, c);
+			if (c == 0xFF) {
+				j->state = J_CODE;
+			} else {
+				buf_reset(&j->cur);   /* not a marker: a broken frame */
+				j->skipped++;
+				j->state = J_OUT;
+			}
+			break;
+		case J_CODE:
+			j_put(j, c);
+			j_code(j, c, cb, arg);
+			break;
+		case J_LEN1:
+			j_put(j, c);
+			j->seg_left = (size_t)c << 8;
+			j->state = J_LEN2;
+			break;
+		case J_LEN2:
+			j_put(j, c);
+			j->seg_left |= c;
+			if (j->seg_left < 2) {
+				buf_reset(&j->cur);
+				j->state = J_OUT;
+				break;
+			}
+			j->seg_left -= 2;
+			j->state = j->seg_left ? J_SEG : (j->in_scan ? J_SCAN : J_MARK);
+			break;
+		case J_SEG:
+			j_put(j, c);
+			if (--j->seg_left == 0)
+				j->state = j->in_scan ? J_SCAN : J_MARK;
+			break;
+		case J_SCAN:
+			j_put(j, c);
+			if (c == 0xFF)
+				j->state = J_SCAN_FF;
+			break;
+		case J_SCAN_FF:
+			j_put(j, c);
+			if (c == 0x00 || (c >= 0xD0 && c <= 0xD7))
+				j->state = J_SCAN;
+			else if (c != 0xFF)
+				j_code(j, c, cb, arg);
+			break;
+		}
+	}
+}
+
+struct api_frames {
+	struct loop *loop;
+	struct proc p;
+	struct jpeg_split js;
+	double fps;
+	int n;
+	int open_fds;
+	int cancelled, timed_out;
+	api_frame_cb on_frame;
+	api_media_done_cb on_done;
+	void *arg;
+};
+
+static void frames_stall(struct loop *l, void *arg);
+
+static void frames_touch(struct api_frames *f)
+{
+	loop_del_timers(f->loop, f);
+	loop_add_timer(f->loop, pc_now() + API_MEDIA_STALL_TIMEOUT, frames_stall, f);
+}
+
+static void frames_finish(struct api_frames *f)
+{
+	if (f->open_fds > 0)
+		return;
+	loop_del_timers(f->loop, f);
+	int status = f->p.pid > 0 ? proc_wait(&f->p) : -1;
+	if (!f->cancelled) {
+		char line[512], err[600];
+		int ok = !f->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0 && f->n > 0;
+		if (ok) {
+			f->on_done(f->arg, 0, NULL);
+		} else {
+			const char *why = f->timed_out ? "ffmpeg stalled" : proc_err_line(&f->p, line, sizeof line);
+			if (!why || !*why)
+				why = f->n ? "ffmpeg failed" : "no frames";
+			snprintf(err, sizeof err, "sampling frames: %s", why);
+			f->on_done(f->arg, -1, err);
+		}
+	}
+	jpeg_split_free(&f->js);
+	free(f);
+}
+
+static void frames_stall(struct loop *l, void *arg)
+{
+	struct api_frames *f = arg;
+	(void)l;
+	f->timed_out = 1;
+	proc_kill(&f->p);
+}
+
+static void on_jpeg(void *arg, const unsigned char *jpeg, size_t len)
+{
+	struct api_frames *f = arg;
+	int n = f->n++;
+	if (!f->cancelled)
+		f->on_frame(f->arg, n, n / f->fps, jpeg, len);
+}
+
+static void frames_fd(struct loop *l, int fd, short revents, void *arg)
+{
+	struct api_frames *f = arg;
+	(void)revents;
+	ssize_t r;
+	if (fd == f->p.err_fd) {
+		r = proc_read_err(&f->p);
+	} else {
+		unsigned char tmp[65536];
+		r = read(fd, tmp, sizeof tmp);
+		if (r > 0)
+			jpeg_split_feed(&f->js, tmp, (size_t)r, on_jpeg, f);
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r > 0) {
+		frames_touch(f);
+		return;
+	}
+	loop_del_fd(l, fd);
+	close(fd);
+	if (fd == f->p.err_fd)
+		f->p.err_fd = -1;
+	else
+		f->p.out_fd = -1;
+	f->open_fds--;
+	frames_finish(f);
+}
+
+static void frames_spawn_failed(struct loop *l, void *arg)
+{
+	(void)l;
+	frames_finish(arg);
+}
+
+struct api_frames *api_frames_start(struct loop *l, const char *src, double fps, int width,
+				    api_frame_cb on_frame, api_media_done_cb on_done, void *arg)
+{
+	struct api_frames *f = pc_xcalloc(1, sizeof *f);
+	f->loop = l;
+	f->fps = fps;
+	f->on_frame = on_frame;
+	f->on_done = on_done;
+	f->arg = arg;
+	jpeg_split_init(&f->js);
+	char vf[128];
+	snprintf(vf, sizeof vf, "fps=%g,scale=%d:-2", fps, width);
+	/* A cheap decode is enough for a few small frames a second. */
+	const char *argv[] = {"ffmpeg", "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-flags2", "fast",
+			      "-i", src, "-map", "0:v:0", "-vf", vf, "-c:v", "mjpeg", "-q:v", "5",
+			      "-f", "image2pipe", "pipe:1", NULL};
+	if (proc_spawn(&f->p, (char *const *)argv, PROC_STDIN_NULL) < 0) {
+		loop_add_timer(l, 0, frames_spawn_failed, f);
+		return f;
+	}
+	int fds[2] = {f->p.out_fd, f->p.err_fd};
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+		loop_add_fd(l, fds[i], POLLIN, frames_fd, f);
+		f->open_fds++;
+	}
+	frames_touch(f);
+	return f;
+}
+
+void api_frames_cancel(struct api_frames *f)
+{
+	if (!f || f->cancelled)
+		return;
+	f->cancelled = 1;
+	proc_kill(&f->p);    /* the pipes close; frames_finish frees f */
+}
