@@ -30,7 +30,10 @@ static int local_init(struct loop *l, struct nar_opts *o, char *err, size_t errl
 	}
 	char why[512];
 	if (ph_load(file, &table, why, sizeof why) < 0) {
-		snprintf(err, errlen, "phrase table for --lang %s: %s", o->lang, why);
+		if (o->phrases)
+			snprintf(err, errlen, "phrase table %s", why);
+		else
+			snprintf(err, errlen, "phrase table for --lang %s: %s", o->lang, why);
 		return -1;
 	}
 	if (o->phrases)

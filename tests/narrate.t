@@ -130,7 +130,7 @@ is "$(field "$T/tiny" 'of("commentary")[0]["lang"]')" "xx" "--phrases: the table
 printf '[meta]\nlang xx\n[react * huge]\n' >"$T/bad.phrases"
 narrate --phrases "$T/bad.phrases" <"$T/in.ndjson" 2>"$T/e" >/dev/null; rc=$?
 is "$rc" 2 "a broken table: exit 2"
-is "$(cat "$T/e")" "narrate: phrase table for --lang en: bad.phrases:3: band \"huge\" is not low, mid, high or *" \
+is "$(cat "$T/e")" "narrate: phrase table bad.phrases:3: band \"huge\" is not low, mid, high or *" \
 	"a broken table: file, line and reason"
 
 # --full: one window per interval, the whole video
@@ -209,6 +209,20 @@ if command -v script >/dev/null; then
 	script -qec "narrate --seed 1 --json < '$T/in.ndjson'" /dev/null >"$T/tty" 2>&1
 	like "$(cat "$T/tty")" '"type":"commentary"' "terminal with --json: records"
 fi
+
+# narrate(1) EXAMPLES (the pipelines are in narrate-detect.t)
+cp "$T/in.ndjson" "$T/events.ndjson"
+(cd "$T" && narrate --seed 7 --wps 2.2 --delay 1.5 < events.ndjson) >"$T/o"; rc=$?
+is "$rc:$(field "$T/o" 'sorted(set((r["wps"], r["delay"]) for r in of("commentary")))')" "0:[[2.2, 1.5]]" \
+	"example: narrate --seed 7 --wps 2.2 --delay 1.5 < events.ndjson"
+(cd "$T" && narrate --seed 7 --wps 2.2 --delay 1.5 < events.ndjson) | cmp -s - "$T/o"; ok $? "example: ... the same every time"
+sed 's/^lang xx$/lang fr/' "$T/tiny.phrases" >"$T/fr.phrases"
+(cd "$T" && narrate --phrases fr.phrases < /dev/null) >"$T/o" 2>"$T/e"; rc=$?
+is "$rc:$(cat "$T/o" "$T/e")" "0:" "example: narrate --phrases fr.phrases < /dev/null: a good table, exit 0"
+printf '[when]\nhi {tme}\n' >>"$T/fr.phrases"
+(cd "$T" && narrate --phrases fr.phrases < /dev/null) >"$T/o" 2>"$T/e"; rc=$?
+is "$rc:$(cat "$T/e")" "2:narrate: phrase table fr.phrases:22: unknown placeholder {tme} in [when]" \
+	"example: ... a broken one: exit 2, its line and what is wrong"
 
 # Empty input, a last line without its newline, no session_end
 narrate </dev/null >"$T/o"; rc=$?
