@@ -245,9 +245,9 @@ struct gemini_upload {
 static void send_bytes(struct gemini_upload *u);
 static void send_query(struct gemini_upload *u);
 
-static void upload_end(struct gemini_upload *u, const char *err)
+static void upload_end(struct gemini_upload *u, const char *err, long status)
 {
-	u->done(u, err ? NULL : &u->file, err, u->arg);
+	u->done(u, err ? NULL : &u->file, err, status, u->arg);
 	gemini_upload_cancel(u);
 }
 
@@ -260,29 +260,29 @@ static void on_file(struct http_req *r, struct http_resp *resp, void *arg)
 	(void)r;
 	u->req = NULL;
 	if (!resp->ok) {
-		upload_end(u, resp->error);
+		upload_end(u, resp->error, resp->status);
 		return;
 	}
 	if (api_gemini_parse_file(resp->body.data, resp->body.len, &u->file, err, sizeof err) < 0) {
 		char msg[HTTP_ERR_MAX + 64];
 		snprintf(msg, sizeof msg, "Gemini files: %s", err);
-		upload_end(u, msg);
+		upload_end(u, msg, 0);
 		return;
 	}
 	if (!strcmp(u->file.state, "ACTIVE")) {
-		upload_end(u, NULL);
+		upload_end(u, NULL, 0);
 		return;
 	}
 	if (!strcmp(u->file.state, "FAILED")) {
 		snprintf(err, sizeof err, "Gemini files: %s could not be processed%s%s", u->file.name,
 			 u->file.error[0] ? ": " : "", u->file.error);
-		upload_end(u, err);
+		upload_end(u, err, 0);
 		return;
 	}
 	if (pc_now() > u->active_deadline) {
 		snprintf(err, sizeof err, "Gemini files: %s not ACTIVE after %.0f s (state %s)",
 			 u->file.name, GEMINI_ACTIVE_TIMEOUT, u->file.state);
-		upload_end(u, err);
+		upload_end(u, err, 0);
 		return;
 	}
 	u->polling = 1;
@@ -325,7 +325,7 @@ static void on_bytes(struct http_req *r, struct http_resp *resp, void *arg)
 		send_query(u);
 		return;
 	}
-	upload_end(u, resp->error);
+	upload_end(u, resp->error, resp->status);
 }
 
 static void on_query(struct http_req *r, struct http_resp *resp, void *arg)
@@ -335,7 +335,7 @@ static void on_query(struct http_req *r, struct http_resp *resp, void *arg)
 	(void)r;
 	u->req = NULL;
 	if (!resp->ok) {
-		upload_end(u, resp->error);
+		upload_end(u, resp->error, resp->status);
 		return;
 	}
 	const char *status = http_resp_header(resp, "X-Goog-Upload-Status", v, sizeof v);
@@ -373,7 +373,7 @@ static void send_bytes(struct gemini_upload *u)
 	if (http_body_file(u->req, u->path, u->offset + u->sent, u->len - u->sent, NULL, err, sizeof err) < 0) {
 		http_cancel(u->req);
 		u->req = NULL;
-		upload_end(u, err);
+		upload_end(u, err, 0);
 		return;
 	}
 	http_set_progress(u->req, on_upload_progress, u);
@@ -386,12 +386,12 @@ static void on_started(struct http_req *r, struct http_resp *resp, void *arg)
 	(void)r;
 	u->req = NULL;
 	if (!resp->ok) {
-		upload_end(u, resp->error);
+		upload_end(u, resp->error, resp->status);
 		return;
 	}
 	if (!http_resp_header(resp, "X-Goog-Upload-URL", u->upload_url, sizeof u->upload_url) ||
 	    strncmp(u->upload_url, "http", 4)) {
-		upload_end(u, "Gemini upload: the answer has no X-Goog-Upload-URL");
+		upload_end(u, "Gemini upload: the answer has no X-Goog-Upload-URL", 0);
 		return;
 	}
 	send_bytes(u);

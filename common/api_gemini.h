@@ -51,9 +51,10 @@ struct http_req *api_gemini_generate_req(const struct api_client *c, const char 
  * (resumed from what the service has after a failure, X-Goog-Upload-Command:
  * query), then files.get until the file is ACTIVE. */
 struct gemini_upload;
-/* f is NULL on failure, with a one-line err. */
+/* f is NULL on failure, with a one-line err and the HTTP status of the
+ * request that failed (0: no answer, or the file failed processing). */
 typedef void (*gemini_upload_cb)(struct gemini_upload *u, const struct api_gemini_file *f,
-				 const char *err, void *arg);
+				 const char *err, long status, void *arg);
 struct gemini_upload *gemini_upload_start(struct loop *l, const struct api_client *c,
 					  const char *path, long long offset, long long len,
 					  const char *mime, const char *display_name,

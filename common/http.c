@@ -368,6 +368,14 @@ static void on_retry_timer(struct loop *l, void *arg)
 	attempt(r);
 }
 
+static void on_start_failure(struct loop *l, void *arg)
+{
+	struct http_req *r = arg;
+	(void)l;
+	r->waiting = 0;
+	finish(r);
+}
+
 static int transport_retryable(int code)
 {
 	switch (code) {
@@ -566,7 +574,9 @@ static void attempt(struct http_req *r)
 		curl_easy_cleanup(e);
 		r->easy = NULL;
 		set_error(r, "could not start the transfer");
-		finish(r);
+		/* Reported from the loop, like every other end. */
+		r->waiting = 1;
+		loop_add_timer(r->loop, 0, on_start_failure, r);
 	}
 }
 

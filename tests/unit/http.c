@@ -450,6 +450,7 @@ struct up_state {
 	int ok;
 	long long last_sent, total;
 	int progress_calls, monotonic;
+	long status;
 };
 
 static void on_progress(void *arg, long long sent, long long total)
@@ -462,10 +463,12 @@ static void on_progress(void *arg, long long sent, long long total)
 	s->progress_calls++;
 }
 
-static void on_uploaded(struct gemini_upload *u, const struct api_gemini_file *f, const char *err, void *arg)
+static void on_uploaded(struct gemini_upload *u, const struct api_gemini_file *f, const char *err, long status,
+			void *arg)
 {
 	struct up_state *s = arg;
 	(void)u;
+	s->status = status;
 	s->done = 1;
 	s->ok = f != NULL;
 	if (f)
@@ -550,6 +553,16 @@ static void test_upload(void)
 	is_str(rec_str(vm, "startOffset"), "20s", "videoMetadata.startOffset \"20s\"");
 	is_str(rec_str(vm, "endOffset"), "30s", "videoMetadata.endOffset \"30s\"");
 	json_object_put(log);
+
+	/* A refused key: the status comes back with the error, for a backend
+	 * to stop at once. */
+	reset();
+	struct api_client bad = gemini;
+	bad.key = "AIza-wrong";
+	memset(&s, 0, sizeof s);
+	gemini_upload_start(L, &bad, video, 0, size, "video/mp4", "m", NULL, NULL, on_uploaded, &s);
+	run_until(&s.done, 60);
+	ok(!s.ok && s.status == 400 && strstr(s.err, "API key not valid"), "upload with a wrong key: 400 and the service's words");
 
 	/* Cut off part-way: query, then resume from what arrived. */
 	reset();
