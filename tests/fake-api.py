@@ -212,9 +212,20 @@ GAP = 1.0           # loud windows closer than this are one roar
 
 
 def moments_from_loudness(series):
-    """[(t, kind, label, score)] at the onset of each loud run, in file time."""
+    """[(t, kind, label, score)] at the onset of each loud run, in file time.
+
+    A run already loud when the file starts is the tail of a roar that
+    began before this piece of the video: not an onset, not a moment.  So a
+    roar counts once however the video was cut into segments."""
     runs, cur = [], None
     for t, db in series:
+        if db >= LOUD_DB and not runs and cur is None and t < 0.15:
+            cur = "tail"
+            continue
+        if cur == "tail":
+            if db >= LOUD_DB:
+                continue
+            cur = None
         if db >= LOUD_DB:
             if cur and t - cur[1] <= GAP:
                 cur[1] = t
@@ -518,7 +529,9 @@ def commentary_for(prompt):
     max_words = int(m.group(1)) if m else 12
     kinds = [k for _, k in EVENT_LINE_RE.findall(prompt)]
     earlier = prompt.count("\n- ", prompt.find("earlier lines")) if "earlier lines" in prompt else 0
-    opener = OPENERS[(len(kinds) + earlier) % len(OPENERS)]
+    # Like a model: another prompt, another line (deterministic all the same).
+    pick = int(hashlib.sha1(prompt.encode()).hexdigest()[:8], 16) + earlier
+    opener = OPENERS[pick % len(OPENERS)]
     middle = KIND_WORDS.get(kinds[0] if kinds else "moment", KIND_WORDS["moment"])
     words = ("%s %s%s" % (opener, middle[0].upper() + middle[1:], ", and the fans love it!")).split()
     words = words[:max(1, max_words)]

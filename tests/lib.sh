@@ -110,3 +110,44 @@ make_video() {
 probe_duration() {
 	ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"
 }
+
+# ---- the fake cloud APIs (tests/fake-api.py) ----
+# fake_api_start [FAKE OPTIONS...]: start the fake on a random loopback port,
+# point every *_BASE_URL at it, set test keys (FAKE_GEMINI_KEY, ...; the
+# fake checks them), and stop it at exit.  FAKE_URL, FAKE_LOG are set.
+FAKE_GEMINI_KEY=AIza-fake-gemini-key-0001
+FAKE_OPENAI_KEY=sk-fake-openai-key-0002
+FAKE_ELEVENLABS_KEY=xi-fake-elevenlabs-key-0003
+fake_api_start() {
+	FAKE_LOG=$T/fake-api.log
+	rm -f "$T/fake-api.port"
+	python3 "$PLAYCALL_SRC/tests/fake-api.py" --port-file "$T/fake-api.port" --log "$FAKE_LOG" \
+		--expect-key "gemini=$FAKE_GEMINI_KEY" --expect-key "openai=$FAKE_OPENAI_KEY" \
+		--expect-key "elevenlabs=$FAKE_ELEVENLABS_KEY" "$@" >"$T/fake-api.out" 2>&1 &
+	FAKE_PID=$!
+	trap 'fake_api_stop; cleanup' EXIT
+	_i=0
+	while [ ! -s "$T/fake-api.port" ] && [ $_i -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -s "$T/fake-api.port" ] || { echo "# fake-api did not start:"; sed 's/^/# /' "$T/fake-api.out"; return 1; }
+	FAKE_URL="http://127.0.0.1:$(cat "$T/fake-api.port")"
+	export GEMINI_BASE_URL="$FAKE_URL" ELEVENLABS_BASE_URL="$FAKE_URL" OPENAI_BASE_URL="$FAKE_URL/v1"
+	export GEMINI_API_KEY="$FAKE_GEMINI_KEY" OPENAI_API_KEY="$FAKE_OPENAI_KEY" ELEVENLABS_API_KEY="$FAKE_ELEVENLABS_KEY"
+}
+fake_api_stop() {
+	[ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+	FAKE_PID=
+}
+# fake_fault JSON: add a fault ({"endpoint": "generate", "mode": "500"}, ...)
+fake_fault() { curl -sf -X POST -H 'Content-Type: application/json' --data "$1" "$FAKE_URL/_fake/fault" >/dev/null; }
+# fake_reset: no faults, an empty log
+fake_reset() { curl -sf -X POST --data '{}' "$FAKE_URL/_fake/reset" >/dev/null; }
+# fake_field EXPR: a python expression over `rs` (the fake's log records)
+# and `of(endpoint)` (those of one endpoint), printed as JSON unless a string.
+fake_field() {
+	python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def of(e): return [r for r in rs if r.get("endpoint") == e]
+v = eval(sys.argv[2])
+print(json.dumps(v) if not isinstance(v, str) else v)' "$FAKE_LOG" "$1"
+}
