@@ -11,6 +11,7 @@ sse_start() {
 	_sse_n=$((_sse_n + 1))
 	SSE_LOG="$T/sse-serve.$_sse_n.log"
 	_sse_out="$T/sse-serve.$_sse_n.out"
+	: >"$_sse_out"
 	sse-serve -l 127.0.0.1:0 --json "$@" <"${SSE_STDIN:-/dev/null}" >"$_sse_out" 2>"$SSE_LOG" &
 	SSE_PID=$!
 	SSE_URL=
