@@ -308,7 +308,7 @@ static void note_spike(struct analyzer *an, double t, long size)
 
 void an_packet(struct analyzer *an, double t, long size, int key)
 {
-	if (!isfinite(t) || size < 0 || an->pkt_ended)
+	if (!isfinite(t) || t < -AN_MAX_TIME || t > AN_MAX_TIME || size < 0 || an->pkt_ended)
 		return;
 	if (!an->pkt_any || t > an->pkt_max_t)
 		an->pkt_max_t = t;
@@ -316,7 +316,7 @@ void an_packet(struct analyzer *an, double t, long size, int key)
 	if (!key) {
 		note_spike(an, t, size);
 		double fb = floor(t / MOTION_BIN);
-		if (fb >= (double)an->first_bin && fb < 1e9) {
+		if (fb >= (double)an->first_bin) {
 			long bin = (long)fb;
 			while (bin >= an->first_bin + MOTION_OPEN)
 				close_first_bin(an);
@@ -325,8 +325,13 @@ void an_packet(struct analyzer *an, double t, long size, int key)
 			an->bin_count[slot]++;
 		}
 	}
-	while ((an->first_bin + 1) * MOTION_BIN <= an->pkt_max_t - PKT_REORDER)
+	/* Bins wholly before the settled time are closed; after a jump in time
+	 * the empty ones between are skipped in one step. */
+	long settled_bin = (long)floor((an->pkt_max_t - PKT_REORDER) / MOTION_BIN);
+	for (int i = 0; i < MOTION_OPEN && an->first_bin < settled_bin; i++)
 		close_first_bin(an);
+	if (an->first_bin < settled_bin)
+		an->first_bin = settled_bin;
 }
 
 void an_packets_end(struct analyzer *an)

@@ -21,6 +21,7 @@
 
 #define AN_LOOKAHEAD 2.5     /* s of signal after an event before it is decided */
 #define AN_RISE_DEFAULT 7.0  /* LU over the baseline that makes a loud peak */
+#define AN_MAX_TIME 1e8      /* s: times beyond this (three years) are nonsense */
 
 enum an_key_stat { AN_SCENE, AN_YAVG, AN_YHIGH, AN_YDIF, AN_UDIF, AN_VDIF, AN_KEY_STATS };
 

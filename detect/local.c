@@ -141,8 +141,10 @@ static void drain_keyframes(struct local *lc)
 		an_keyframe(lc->an, &lc->kq[i]);
 		lc->sig[SIG_KEYS].reached = lc->kq[i].t;
 	}
-	memmove(lc->kq, lc->kq + i, (lc->kq_n - i) * sizeof *lc->kq);
-	lc->kq_n -= i;
+	if (i) {
+		memmove(lc->kq, lc->kq + i, (lc->kq_n - i) * sizeof *lc->kq);
+		lc->kq_n -= i;
+	}
 	if (lc->kq_n == 0 && !lc->sig[SIG_KEYS].running && !lc->keys_ended) {
 		an_keyframes_end(lc->an, lc->job->mi->duration);
 		lc->keys_ended = 1;
