@@ -15,8 +15,9 @@
  *       DET_MAX_EVENTS kept (the highest scores), sorted by time.
  *   det_emit_progress(job, seconds)
  *       how much of the file is analysed: `status` records with `progress`.
- *   det_emit_status(job, fmt, ...)
- *       a `status` record for the session ("uploading...").
+ *   det_emit_status(job, progress, fmt, ...)
+ *       a `status` record for the session ("Uploading video..."), with a
+ *       progress (0-100) or none (-1); it does not move det_emit_progress's.
  *   det_emit_error(job, index, fmt, ...)
  *       something went wrong (index < 0: not about one interval): a one-line
  *       message on stderr naming the file, an `error` record, and detect
@@ -121,7 +122,7 @@ struct det_job {
 
 void det_emit_interval(struct det_job *job, int index, const struct det_event *evs, size_t n);
 void det_emit_progress(struct det_job *job, double seconds);
-void det_emit_status(struct det_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void det_emit_status(struct det_job *job, int progress, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void det_emit_error(struct det_job *job, int index, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void det_emit_done(struct det_job *job);
 

@@ -219,8 +219,6 @@ static void write_status(struct det_job *job, int progress, const char *msg)
 {
 	det_write(rec_status(job->session, progress, msg));
 	job->last_status_at = pc_now();
-	if (progress >= 0)
-		job->last_progress = progress;
 }
 
 void det_emit_progress(struct det_job *job, double seconds)
@@ -234,17 +232,18 @@ void det_emit_progress(struct det_job *job, double seconds)
 		return;
 	char msg[512];
 	snprintf(msg, sizeof msg, "analysing %s", job->name);
+	job->last_progress = pct;
 	write_status(job, pct, msg);
 }
 
-void det_emit_status(struct det_job *job, const char *fmt, ...)
+void det_emit_status(struct det_job *job, int progress, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	write_status(job, -1, msg);
+	write_status(job, progress < 0 ? -1 : progress > 100 ? 100 : progress, msg);
 }
 
 void det_emit_error(struct det_job *job, int index, const char *fmt, ...)

@@ -444,6 +444,15 @@ static void test_emitter(void)
 	det_emit_progress(&job, 20);
 	is_num(nwritten, 2, 0, "emitter: progress statuses at 0 and 22 %%, not at 3 %%");
 	forget_written();
+	det_emit_status(&job, 42, "Uploading %s", "game.mp4");
+	det_emit_status(&job, -1, "waiting");
+	long p1 = -1;
+	rec_int(written[0], "progress", &p1);
+	ok(nwritten == 2 && p1 == 42, "emitter: a backend's status with its progress");
+	is_str(rec_str(written[0], "message"), "Uploading game.mp4", "emitter: ...and message");
+	ok(!field(written[1], "progress") && !strcmp(rec_str(written[1], "session"), "s1"),
+	   "emitter: a status without progress, with the session");
+	forget_written();
 	det_emit_interval(&job, 0, NULL, 0);
 	det_event_set(&e[0], 75, "crowd", "crowd roar", 0.95);
 	e[0].extra = json_object_new_object();
