@@ -166,6 +166,11 @@ static void configure(struct raw_opts *o)
 	cfg->heartbeat = seconds_opt("--heartbeat", o->heartbeat, SSE_HEARTBEAT);
 	cfg->pipeline_timeout = seconds_opt("--timeout", o->timeout, SSE_PIPELINE_TIMEOUT);
 
+	for (int i = 0; i < cfg->nlisten; i++) {
+		char host[256], port[16];
+		if (listen_parse(cfg->listen[i], host, sizeof host, port, sizeof port) < 0)
+			pc_die(PC_EXIT_USAGE, "-l %s: not [ADDR:]PORT", cfg->listen[i]);
+	}
 	if (cfg->exec && !media)
 		pc_die(PC_EXIT_USAGE, "--exec needs --media DIR: the folder whose files it may run on");
 	if (media) {

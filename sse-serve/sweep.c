@@ -63,7 +63,8 @@ static time_t newest_change(int dirfd, const char *name)
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 	while (d && (e = readdir(d)))
-		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime > newest)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime > newest)
 			newest = st.st_mtime;
 	if (d)
 		closedir(d);
