@@ -1,4 +1,5 @@
-/* The table of detect's backends: adding one is a new file and a line here.
+/* The table of detect's backends: adding one is a new file, its extern
+ * declaration and its line in the table here (see backend.h).
  * `--backend auto` takes the first whose key is set, else local. */
 #include "backend.h"
 

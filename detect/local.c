@@ -89,7 +89,7 @@ static void on_event(void *arg, const struct det_event *ev)
 	lc->evs[lc->nev++] = *ev;
 }
 
-/* Hand interval i its events (those with t in it; the last takes all). */
+/* Hand interval i its events (those with t in it). */
 static void deliver(struct local *lc, int i)
 {
 	struct det_job *job = lc->job;
@@ -101,10 +101,11 @@ static void deliver(struct local *lc, int i)
 		struct det_event ev = lc->evs[k];
 		if (ev.t < start && i > 0)
 			lc->late++;
-		else if (ev.t < end || last)
+		else if (ev.t < end || (last && ev.t <= end))
 			mine[n++] = ev;
-		else
+		else if (!last)
 			lc->evs[kept++] = ev;
+		/* else: after the end the probe gave; no clip can reach it */
 	}
 	lc->nev = kept;
 	det_emit_interval(job, i, mine, n);
