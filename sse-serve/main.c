@@ -22,6 +22,7 @@ static void usage(FILE *fp)
 		"                 [--user NAME] [--max-sessions N] [--max-clients N] [--max-age AGE]\n"
 		"                 [--max-backlog BYTES] [--request-timeout S] [--keepalive-timeout S]\n"
 		"                 [--heartbeat S] [--timeout S] [--json] [-v]\n"
+		"       sse-serve --sweep --max-age AGE [--out DIR]\n"
 		"Pipe mode: records on stdin go to every client of GET /events.\n"
 		"Exec mode: GET /analyze-stream/FILE runs /bin/sh -c CMD sse-serve PATH for a file of --media.\n"
 		"See sse-serve(1).\n");
@@ -66,6 +67,7 @@ static double age_opt(const char *what, const char *s)
 enum {
 	OPT_MEDIA = 256, OPT_EXEC, OPT_OUT, OPT_USER, OPT_MAX_SESSIONS, OPT_MAX_CLIENTS, OPT_MAX_AGE,
 	OPT_MAX_BACKLOG, OPT_REQUEST_TIMEOUT, OPT_KEEPALIVE_TIMEOUT, OPT_HEARTBEAT, OPT_TIMEOUT, OPT_JSON,
+	OPT_SWEEP,
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +86,7 @@ static const struct option long_opts[] = {
 	{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"sweep", no_argument, NULL, OPT_SWEEP},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -92,6 +95,7 @@ static const struct option long_opts[] = {
 struct raw_opts {
 	const char *media, *exec, *out, *user, *max_sessions, *max_clients, *max_age, *max_backlog;
 	const char *request_timeout, *keepalive_timeout, *heartbeat, *timeout;
+	int sweep;
 };
 
 static void parse_args(int argc, char **argv, struct raw_opts *o)
@@ -121,6 +125,7 @@ static void parse_args(int argc, char **argv, struct raw_opts *o)
 		case OPT_HEARTBEAT: o->heartbeat = optarg; break;
 		case OPT_TIMEOUT: o->timeout = optarg; break;
 		case OPT_JSON: out_set_json(1); break;
+		case OPT_SWEEP: o->sweep = 1; break;
 		default: usage(stderr); exit(PC_EXIT_USAGE);
 		}
 	}
@@ -259,6 +264,21 @@ static void announce(void)
 	}
 }
 
+/* --sweep: the cleanup alone, for cron where no server runs. */
+static int sweep_once(void)
+{
+	if (srv.cfg.max_age <= 0)
+		pc_die(PC_EXIT_USAGE, "--sweep needs --max-age");
+	int n = sweep_old(srv.out_root, srv.cfg.max_age);
+	char msg[PATH_MAX + 64];
+	snprintf(msg, sizeof msg, "swept %d old session folders and reels from %s", n, srv.out_root);
+	json_object *rec = rec_status(NULL, -1, msg);
+	rec_set_int(rec, "swept", n);
+	out_record_put(rec);
+	free(srv.cfg.media);
+	return PC_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct raw_opts o = {0};
@@ -266,6 +286,8 @@ int main(int argc, char **argv)
 	pc_prog = "sse-serve";
 	parse_args(argc, argv, &o);
 	configure(&o);
+	if (o.sweep)
+		return sweep_once();
 	raise_nofile();
 	server_init();
 	open_sockets();

@@ -480,7 +480,7 @@ static void on_tick(struct loop *l, void *arg)
 	if (srv.cfg.max_age > 0 && srv.now >= srv.next_sweep) {
 		int n = sweep_old(srv.out_root, srv.cfg.max_age);
 		if (n)
-			pc_warn("swept %d session folder%s older than %.0f s", n, n == 1 ? "" : "s", srv.cfg.max_age);
+			pc_warn("swept %d old session folders and reels (unchanged for %.0f s)", n, srv.cfg.max_age);
 		double every = srv.cfg.max_age / 4;
 		srv.next_sweep = srv.now + (every < 1 ? 1 : every > 3600 ? 3600 : every);
 	}
