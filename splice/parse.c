@@ -149,7 +149,7 @@ static int keyframe_line(const char *line, double *t)
 		return 0;
 	char *end;
 	double v = strtod(line, &end);
-	if (end != comma || !isfinite(v))
+	if (end == line || end != comma || !isfinite(v))
 		return 0;   /* "N/A": no time, no use */
 	*t = v;
 	return 1;
