@@ -65,21 +65,25 @@ int api_client_init(struct api_client *c, enum api_service s, char *err, size_t 
 	const char *base = getenv(services[s].base_env);
 	if (!base || !*base)
 		base = services[s].base_default;
-	if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8)) {
-		snprintf(err, errlen, "%s: not an http(s) URL: '%.200s'", services[s].base_env, base);
+	if (api_client_base(c, base, services[s].base_env, err, errlen) < 0 ||
+	    http_opts_env(&c->opts, err, errlen) < 0) {
 		api_client_free(c);
 		return -1;
 	}
-	if (strlen(base) >= sizeof c->base) {
-		snprintf(err, errlen, "%s: longer than %zu bytes", services[s].base_env, sizeof c->base - 1);
-		api_client_free(c);
+	return 0;
+}
+
+int api_client_base(struct api_client *c, const char *url, const char *option, char *err, size_t errlen)
+{
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
+		snprintf(err, errlen, "%s: not an http(s) URL: '%.200s'", option, url);
 		return -1;
 	}
-	snprintf(c->base, sizeof c->base, "%s", base);
-	if (http_opts_env(&c->opts, err, errlen) < 0) {
-		api_client_free(c);
+	if (strlen(url) >= sizeof c->base) {
+		snprintf(err, errlen, "%s: longer than %zu bytes", option, sizeof c->base - 1);
 		return -1;
 	}
+	snprintf(c->base, sizeof c->base, "%s", url);
 	return 0;
 }
 

@@ -36,6 +36,9 @@ struct api_client {
  * error here: a local OpenAI-compatible server needs none. */
 int api_client_init(struct api_client *c, enum api_service s, char *err, size_t errlen);
 void api_client_free(struct api_client *c);
+/* Use another base URL (a --*-base-url option).  -1 and a message naming
+ * option when it is not an http(s) URL. */
+int api_client_base(struct api_client *c, const char *url, const char *option, char *err, size_t errlen);
 /* Whether the service's key is set (NAME or NAME_FILE), for --backend auto. */
 int api_key_set(enum api_service s);
 const char *api_key_env(enum api_service s);       /* "GEMINI_API_KEY" */

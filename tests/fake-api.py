@@ -59,6 +59,7 @@ import hashlib
 import http.server
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -115,6 +116,12 @@ class State:
         self.uplink = Uplink(args.uplink if args.uplink is not None else (4.3e6 if args.latency else 0))
         self.audio_cache = {}
         self.audio_lock = threading.Lock()
+        self.work = queue.Queue()
+        threading.Thread(target=self.worker, daemon=True).start()
+
+    def worker(self):
+        while True:
+            FileStore.analyse(self.work.get())
 
     def next_id(self, prefix):
         with self.lock:
@@ -214,18 +221,10 @@ GAP = 1.0           # loud windows closer than this are one roar
 def moments_from_loudness(series):
     """[(t, kind, label, score)] at the onset of each loud run, in file time.
 
-    A run already loud when the file starts is the tail of a roar that
-    began before this piece of the video: not an onset, not a moment.  So a
-    roar counts once however the video was cut into segments."""
+    A file that starts loud (a piece of the video cut mid-roar) reports the
+    roar at 0, as a model shown that clip would."""
     runs, cur = [], None
     for t, db in series:
-        if db >= LOUD_DB and not runs and cur is None and t < 0.15:
-            cur = "tail"
-            continue
-        if cur == "tail":
-            if db >= LOUD_DB:
-                continue
-            cur = None
         if db >= LOUD_DB:
             if cur and t - cur[1] <= GAP:
                 cur[1] = t
@@ -247,43 +246,57 @@ def moments_from_loudness(series):
 
 
 LINES = {
-    "goal": ["GOAL! The stadium erupts!", "It's in! What a finish!", "They've scored, and the crowd goes wild!"],
-    "crowd": ["Listen to that roar from the stands!", "The crowd is on its feet!", "Huge noise as the pressure builds!"],
-    "whistle": ["There's the whistle.", "The referee blows for a stoppage.", "A sharp whistle stops play."],
-    "chance": ["A chance opens up here!", "They break forward with real menace!", "Space in behind, a real opening!"],
+    "goal": ["GOAL! The stadium erupts!", "It's in! What a finish!", "They've scored, and the crowd goes wild!",
+             "Into the net it goes!", "A goal, and what a goal!", "The keeper had no chance there!",
+             "That one flies in! Scenes!", "Back of the net!"],
+    "crowd": ["Listen to that roar from the stands!", "The crowd is on its feet!", "Huge noise as the pressure builds!",
+              "The fans sense something here!", "What an atmosphere now!", "The stands are rocking!"],
+    "whistle": ["There's the whistle.", "The referee blows for a stoppage.", "A sharp whistle stops play.",
+                "The referee steps in."],
+    "chance": ["A chance opens up here!", "They break forward with real menace!", "Space in behind, a real opening!",
+               "Here comes the attack!", "Danger in the box!"],
     "motion": ["Quick passing through midfield.", "They move it swiftly up the pitch.", "The tempo lifts again."],
 }
 
 
 def line_for(kind, t):
+    """A model's line: it varies from moment to moment."""
     lines = LINES.get(kind, LINES["motion"])
-    return lines[int(round(t * 10)) % len(lines)]
+    return lines[int(hashlib.sha1(("%s %.1f" % (kind, t)).encode()).hexdigest()[:8], 16) % len(lines)]
 
 
 class FileStore:
     @staticmethod
     def create(state, up):
         path = up["path"]
-        duration = probe_duration(path)
         f = {
             "id": up["id"], "path": path, "mime": up["mime"], "display_name": up["display_name"],
-            "size": up["received"], "duration": duration, "created": time.time(),
+            "size": up["received"], "duration": None, "created": time.time(),
             "active_at": time.time() + state.args.processing * state.args.scale,
-            "failed": False, "moments": None, "lock": threading.Lock(),
+            "failed": False, "moments": None, "lock": threading.Lock(), "probed": threading.Event(),
             "sha256": hashlib.sha256(open(path, "rb").read()).digest(),
         }
-        # The analysis a model would do runs now, in the background; a
-        # request waits for it only if it comes before it is done.
-        th = threading.Thread(target=FileStore.analyse, args=(f,), daemon=True)
-        th.start()
-        f["thread"] = th
+        # What a service does with a new file (its length, what a model
+        # would hear in it) is done in the background, one file at a time
+        # in the order they came (so many uploads do not fight over the
+        # CPU): the upload is answered at once, and a request waits for
+        # this only if it comes first.
         with state.lock:
             state.files[f["id"]] = f
+        state.work.put(f)
         return f
+
+    @staticmethod
+    def duration(f):
+        f["probed"].wait()
+        return f["duration"]
 
     @staticmethod
     def analyse(f):
         with f["lock"]:
+            if f["duration"] is None:
+                f["duration"] = probe_duration(f["path"])
+                f["probed"].set()
             if f["moments"] is None:
                 f["moments"] = moments_from_loudness(loudness(f["path"]))
 
@@ -310,7 +323,7 @@ class FileStore:
             "state": st,
             "source": "UPLOADED",
         }
-        if st == "ACTIVE" and f["duration"]:
+        if st == "ACTIVE" and f["probed"].is_set() and f["duration"]:
             r["videoMetadata"] = {"videoDuration": "%.3fs" % f["duration"]}
         if st == "FAILED":
             r["error"] = {"code": 400, "message": "Video could not be processed: unsupported format."}
@@ -1058,7 +1071,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         raise gbad("%s.fileData.mimeType is required." % where)
                     f = self.file_of_uri(uri)
                     vm = either(p, "videoMetadata", "video_metadata")
-                    start, end = 0.0, f["duration"]
+                    start, end = 0.0, FileStore.duration(f)
                     if vm is not None:
                         if not isinstance(vm, dict) or set(vm) - {"startOffset", "start_offset", "endOffset",
                                                                    "end_offset", "fps"}:

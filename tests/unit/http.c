@@ -13,7 +13,11 @@
 #include "api_openai.h"
 #include "api_elevenlabs.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -344,6 +348,18 @@ static void test_malformed(void)
 	json_object_put(body);
 }
 
+/* A loopback port nothing listens on: one the kernel just handed out. */
+static int closed_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t n = sizeof a;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || getsockname(fd, (struct sockaddr *)&a, &n) < 0)
+		pc_die(1, "closed_port: %s", strerror(errno));
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
 static void test_reset_and_hang(void)
 {
 	struct result res;
@@ -389,7 +405,7 @@ static void test_reset_and_hang(void)
 	reset();
 
 	struct api_client refused = openai;
-	snprintf(refused.base, sizeof refused.base, "http://127.0.0.1:1/v1");
+	snprintf(refused.base, sizeof refused.base, "http://127.0.0.1:%d/v1", closed_port());
 	set_opts(&refused, 1, 0.05, 5);
 	run(chat_req(&refused, "x"), &res);
 	ok(!res.resp.ok && res.resp.attempts == 2 && res.resp.status == 0, "refused connection: retried, then failed");
@@ -500,7 +516,6 @@ static void test_upload(void)
 	ok(s.ok, "upload: done");
 	is_str(s.file.state, "ACTIVE", "upload: the file is ACTIVE");
 	ok(!strncmp(s.file.name, "files/", 6) && !strncmp(s.file.uri, "http://127.0.0.1:", 17), "upload: name and uri");
-	is_num(s.file.video_duration, 40, 0.1, "upload: videoMetadata.videoDuration read");
 	ok(s.progress_calls > 0 && s.monotonic && s.last_sent == size && s.total == size,
 	   "upload: progress goes up to the whole size");
 	json_object *log = fake_log();
@@ -614,6 +629,7 @@ static void test_processing(const char *fake_path)
 	gemini_upload_start(L, &g2, video, 0, file_size(video), "video/mp4", "m", NULL, NULL, on_uploaded, &s);
 	run_until(&s.done, 60);
 	ok(s.ok && !strcmp(s.file.state, "ACTIVE"), "processing: polled until ACTIVE");
+	is_num(s.file.video_duration, 40, 0.1, "processing: videoMetadata.videoDuration read");
 	FILE *lf = fopen(log, "r");
 	int gets = 0;
 	char line[65536];
