@@ -8,8 +8,8 @@
  * the audio/error/status records and their order.
  *
  * Adding a backend touches only its new file (speak/<name>.c defining one
- * `const struct speak_backend speak_<name>`) and one line in the table in
- * speak/backends.c.  Its options, if any, are declared in its struct and
+ * `const struct speak_backend speak_<name>`) and speak/backends.c: its line
+ * in the table (and the extern declaration beside it).  Its options, if any, are declared in its struct and
  * appear on the command line and in the environment by themselves.
  *
  * A request's life:

@@ -1,5 +1,5 @@
 /* The speech backends, and the choice between them (backend.h says how to
- * add one: its file, and one line here). */
+ * add one: its file, and its line here). */
 #include "backend.h"
 
 #include <string.h>
