@@ -287,7 +287,7 @@ void feed_free_all(void)
 /* The session record among the first lines of an events.ndjson. */
 static int saved_source_is(int dirfd, const char *name, const char *media)
 {
-	char rel[SESS_ID_MAX + 32];
+	char rel[NAME_MAX + 32];
 	snprintf(rel, sizeof rel, "%s/events.ndjson", name);
 	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -332,7 +332,7 @@ void saved_find_media(const char *media, char *session, size_t n)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		struct stat st;
-		char rel[SESS_ID_MAX + 32];
+		char rel[NAME_MAX + 32];
 		if (!sess_id_valid(e->d_name) || strlen(e->d_name) >= SESS_ID_MAX)
 			continue;
 		snprintf(rel, sizeof rel, "%s/events.ndjson", e->d_name);

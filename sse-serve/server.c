@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -490,6 +491,42 @@ static void on_tick(struct loop *l, void *arg)
 	loop_add_timer(l, srv.now + SSE_TICK, on_tick, NULL);
 }
 
+/* SIGTERM and SIGINT end the loop instead of the process, so the
+ * pipelines are killed and waited for and everything is freed on the way
+ * out (systemd's stop is then a clean exit 0).  A self-pipe wakes the loop. */
+static int stop_pipe[2] = {-1, -1};
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	ssize_t w = write(stop_pipe[1], "x", 1);
+	(void)w;
+	errno = saved;
+}
+
+static void on_stop(struct loop *l, int fd, short revents, void *arg)
+{
+	(void)l, (void)revents, (void)arg;
+	char tmp[16];
+	ssize_t r = read(fd, tmp, sizeof tmp);
+	(void)r;
+	srv.quit = 1;
+}
+
+static void catch_stop_signals(void)
+{
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return;   /* then the default handlers of pc_init stay */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	loop_add_fd(srv.loop, stop_pipe[0], POLLIN, on_stop, NULL);
+}
+
 void server_init(void)
 {
 	srv.loop = loop_new();
@@ -498,6 +535,7 @@ void server_init(void)
 		pc_die(PC_EXIT_FAIL, "epoll_create1: %s", strerror(errno));
 	srv.now = pc_now();
 	loop_add_fd(srv.loop, srv.epfd, POLLIN, on_epoll, NULL);
+	catch_stop_signals();
 }
 
 void server_run(void)
@@ -517,6 +555,11 @@ void server_free(void)
 		stream_free(srv.streams);
 	loop_del_fd(srv.loop, srv.epfd);
 	close(srv.epfd);
+	if (stop_pipe[0] >= 0) {
+		loop_del_fd(srv.loop, stop_pipe[0]);
+		close(stop_pipe[0]);
+		close(stop_pipe[1]);
+	}
 	loop_free(srv.loop);
 	free(srv.cfg.media);
 }

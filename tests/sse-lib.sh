@@ -29,15 +29,23 @@ sse_start() {
 	fi
 }
 
+# Stopping is part of the test: SIGTERM must end it cleanly (exit 0), and
+# a sanitizer build must have reported nothing (LeakSanitizer runs at exit).
 sse_stop() {
 	[ -n "${SSE_PID:-}" ] || return 0
 	kill "$SSE_PID" 2>/dev/null
-	wait "$SSE_PID" 2>/dev/null
+	wait "$SSE_PID"
+	_rc=$?
 	SSE_PID=
+	is "$_rc" 0 "sse-serve stopped by SIGTERM exits 0"
+	if grep -q 'Sanitizer\|runtime error' "$SSE_LOG"; then
+		fail "sse-serve ran without a sanitizer report"
+		diag "$(grep -A 12 'Sanitizer\|runtime error' "$SSE_LOG" | head -n 30)"
+	fi
 }
 
 sse_events() { sed -n 's/^data: //p' "$1"; }
 sse_ids() { sed -n 's/^id: //p' "$1"; }
 
 # A failing test must not leave a server behind.
-trap 'sse_stop; cleanup' EXIT
+trap '[ -z "${SSE_PID:-}" ] || kill "$SSE_PID" 2>/dev/null; cleanup' EXIT
