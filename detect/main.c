@@ -45,12 +45,16 @@ static void usage(FILE *fp)
 		"  --session ID         the session id (one VIDEO only)\n"
 		"  --out DIR            output root (./videos; PLAYCALL_OUT)\n"
 		"  --json               records even on a terminal\n");
-	for (size_t i = 0; i < n_backend_options; i++) {
-		const struct det_option *bo = backend_options[i];
-		char head[64];
-		snprintf(head, sizeof head, "--%s %s", bo->name, bo->metavar);
-		fprintf(fp, "  %-20s %s (%s%s%s)\n", head, bo->help, bo->def, bo->env ? "; " : "",
-			bo->env ? bo->env : "");
+	for (size_t i = 0; det_backends[i]; i++) {
+		const struct det_option *bo = det_backends[i]->options;
+		if (bo && bo->name)
+			fprintf(fp, "the %s backend:\n", det_backends[i]->name);
+		for (; bo && bo->name; bo++) {
+			char head[64];
+			snprintf(head, sizeof head, "--%s %s", bo->name, bo->metavar);
+			fprintf(fp, "  %-20s %s (%s%s%s)\n", head, bo->help, bo->def, bo->env ? "; " : "",
+				bo->env ? bo->env : "");
+		}
 	}
 }
 
