@@ -154,9 +154,15 @@ void cmd_segment(struct args *a, const char *chunk, const char *out, double ts_o
 {
 	args_list(a, "ffmpeg", "-nostdin", "-v", "error", "-y", "-i", (char *)NULL);
 	args_add_file(a, chunk);
-	args_list(a, "-map", "0", "-c", "copy", "-output_ts_offset", (char *)NULL);
+	/* MPEG-TS has no edit list to hide the AAC encoder's priming frame
+	 * (before 0 in the chunk): played, it would overlap the segment
+	 * before.  Drop that one packet; the video's first is a keyframe at 0. */
+	args_list(a, "-map", "0", "-c", "copy", "-copypriorss:a", "0", "-output_ts_offset", (char *)NULL);
 	args_addf(a, "%.6f", ts_offset);
-	args_list(a, "-f", "mpegts", (char *)NULL);
+	/* Each segment is muxed on its own, so its continuity counters start
+	 * afresh: say so, or a reader joining segments flags the frame
+	 * before each boundary as corrupt. */
+	args_list(a, "-mpegts_flags", "+initial_discontinuity", "-f", "mpegts", (char *)NULL);
 	args_add_file(a, out);
 }
 

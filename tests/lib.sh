@@ -114,7 +114,8 @@ probe_duration() {
 # ---- the fake cloud APIs (tests/fake-api.py) ----
 # fake_api_start [FAKE OPTIONS...]: start the fake on a random loopback port,
 # point every *_BASE_URL at it, set test keys (FAKE_GEMINI_KEY, ...; the
-# fake checks them), and stop it at exit.  FAKE_URL, FAKE_LOG are set.
+# fake checks them; OpenAI requests may also come without a key, as to a
+# local server), and stop it at exit.  FAKE_URL, FAKE_LOG are set.
 FAKE_GEMINI_KEY=AIza-fake-gemini-key-0001
 FAKE_OPENAI_KEY=sk-fake-openai-key-0002
 FAKE_ELEVENLABS_KEY=xi-fake-elevenlabs-key-0003
@@ -123,7 +124,7 @@ fake_api_start() {
 	rm -f "$T/fake-api.port"
 	python3 "$PLAYCALL_SRC/tests/fake-api.py" --port-file "$T/fake-api.port" --log "$FAKE_LOG" \
 		--expect-key "gemini=$FAKE_GEMINI_KEY" --expect-key "openai=$FAKE_OPENAI_KEY" \
-		--expect-key "elevenlabs=$FAKE_ELEVENLABS_KEY" "$@" >"$T/fake-api.out" 2>&1 &
+		--expect-key "elevenlabs=$FAKE_ELEVENLABS_KEY" --openai-keyless "$@" >"$T/fake-api.out" 2>&1 &
 	FAKE_PID=$!
 	trap 'fake_api_stop; cleanup' EXIT
 	_i=0
@@ -150,4 +151,18 @@ rs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def of(e): return [r for r in rs if r.get("endpoint") == e]
 v = eval(sys.argv[2])
 print(json.dumps(v) if not isinstance(v, str) else v)' "$FAKE_LOG" "$1"
+}
+
+# ---- audio levels ----
+# mean_volume FILE [START [LENGTH]]: mean level (dB) of the first audio
+# stream, over [START, START+LENGTH] when given (ffmpeg volumedetect).
+mean_volume() {
+	ffmpeg -nostdin -v info ${2:+-ss "$2"} ${3:+-t "$3"} -i "$1" -map 0:a:0 -af volumedetect -f null - 2>&1 |
+		awk '/mean_volume:/ { print $(NF-1) }'
+}
+# make_tone OUT SECONDS: a loud 440 Hz tone, mono 22050 Hz WAV like
+# espeak-ng's: a stand-in for speech whose level nothing else can reach.
+make_tone() {
+	ffmpeg -nostdin -v error -y -f lavfi -i "sine=frequency=440:sample_rate=22050:duration=$2" \
+		-af volume=4 -c:a pcm_s16le "$1"
 }

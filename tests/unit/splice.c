@@ -350,6 +350,8 @@ static void test_commands(void)
 	cmd_segment(&a, "/o/chunk_1.mp4", "/o/.chunk_1.tmp-1-2.ts", 20.634);
 	is_str(after(&a, "-output_ts_offset"), "20.634000", "segment: timestamps continue");
 	is_str(after(&a, "-f"), "mpegts", "segment: MPEG-TS");
+	is_str(after(&a, "-copypriorss:a"), "0", "segment: no audio before the segment's start");
+	is_str(after(&a, "-mpegts_flags"), "+initial_discontinuity", "segment: counters restart, and say so");
 	args_free(&a);
 	cmd_concat(&a, "/o/.concat.txt", "/o/.chapters.txt", "/g/.commentary_s.tmp.mp4");
 	ok(has(&a, "concat") && has(&a, "-map_chapters") && !strcmp(after(&a, "-c"), "copy"), "concat: stream copy with chapters");
