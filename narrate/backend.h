@@ -48,12 +48,16 @@ struct nar_job {
 	double wps;                /* words a second the voice speaks */
 	double max_words;          /* at most this many words (fit_words) */
 	const char *lang, *style;
-	/* The session so far: texts of its earlier highlights, in index order
-	 * (those done when this job started). */
+	/* The session so far: its `session` record (source, duration, dir,
+	 * ...; NULL if none came) and the texts of its earlier highlights, in
+	 * index order (those done when this job started). */
+	json_object *session_rec;
 	json_object *earlier;
 	/* The backend's own per-session state: NULL at first; freed with the
 	 * backend's sess_free when the session ends. */
 	void **sess_priv;
+	/* The offline commentator's per-session state (nar_local_compose). */
+	void **local_priv;
 	const struct nar_opts *opts;
 	struct loop *loop;
 	/* Set by the backend when another made the text (a fallback); the
@@ -84,5 +88,10 @@ const struct nar_backend *nar_backend_select(const char *name, const struct nar_
 void nar_backend_names(char *out, size_t n);
 
 extern const struct nar_backend nar_local;
+/* The offline commentator's text for a job, for a backend that falls back on
+ * it (a quota spent, a timeout): the language's table is loaded on first use;
+ * a style the table lacks gives its default style.  0, or -1 and a reason. */
+int nar_local_compose(struct nar_job *job, struct buf *out, char *err, size_t errlen);
+void nar_local_sess_free(void *priv);   /* the stage frees local_priv with it */
 
 #endif

@@ -163,7 +163,8 @@ static void emit_first(struct plan *p, const struct plan_opts *o, size_t n, plan
 		p->emitted_any = 1;
 		emit(arg, &w);
 	}
-	memmove(p->pending, p->pending + n, (p->npending - n) * sizeof *p->pending);
+	if (p->npending > n)
+		memmove(p->pending, p->pending + n, (p->npending - n) * sizeof *p->pending);
 	p->npending -= n;
 }
 

@@ -23,7 +23,9 @@ struct nsess {
 	int next_index;
 	int inflight;              /* jobs queued or running */
 	int ended;                 /* session_end seen */
+	json_object *session_rec;  /* its session record, when one came */
 	void *backend_priv;
+	void *local_priv;          /* the offline commentator's */
 };
 
 struct stage_job {
@@ -41,8 +43,11 @@ static void nsess_free(void *data)
 	outq_free(&s->q);
 	plan_free(&s->plan);
 	json_object_put(s->texts);
+	json_object_put(s->session_rec);
 	if (s->backend_priv && backend->sess_free)
 		backend->sess_free(s->backend_priv);
+	if (s->local_priv)
+		nar_local_sess_free(s->local_priv);
 }
 
 void stage_init(struct stage *st, struct loop *l, struct nar_opts *o, const struct nar_backend *be)
@@ -103,6 +108,7 @@ static void queue_window(void *arg, struct plan_window *w)
 	j->lang = st->o->lang;
 	j->style = st->o->style;
 	j->sess_priv = &s->backend_priv;
+	j->local_priv = &s->local_priv;
 	j->opts = st->o;
 	j->loop = st->loop;
 	j->stage = st;
@@ -134,6 +140,7 @@ void stage_pump(struct stage *st)
 		if (!st->head)
 			st->tail = NULL;
 		sj->job.earlier = earlier_texts(sj->s, sj->job.index);
+		sj->job.session_rec = json_object_get(sj->s->session_rec);
 		st->running++;
 		st->be->start(&sj->job);   /* may finish it at once */
 	}
@@ -182,6 +189,7 @@ void nar_job_done(struct nar_job *j, const char *text, const char *err)
 	outq_ready(sj->item);
 	json_object_put(j->events);
 	json_object_put(j->earlier);
+	json_object_put(j->session_rec);
 	free(sj);
 	st->running--;
 	s->inflight--;
@@ -251,6 +259,8 @@ static void on_record(struct stage *st, json_object *rec, const char *input)
 			double d;
 			if (rec_num(rec, "duration", &d) == 0 && d > 0)
 				s->plan.duration = d;
+			json_object_put(s->session_rec);
+			s->session_rec = json_object_get(rec);
 			s->ended = 0;
 		}
 		if (!strcmp(type, "session_end")) {

@@ -98,17 +98,31 @@ fifo = os.path.join(os.path.dirname(sys.argv[1]), "fifo")
 os.mkfifo(fifo)
 p = subprocess.Popen(["sh", "-c", 'exec narrate --seed 1 < "$0"', fifo], stdout=subprocess.PIPE)
 w = open(fifo, "w")
+pending = b""
+def lines_now(wait):
+    """Complete output lines, waiting up to `wait` s for the first (raw
+    reads: a buffered reader could hide lines from select)."""
+    global pending
+    end = time.time() + wait
+    while b"\n" not in pending:
+        r, _, _ = select.select([p.stdout], [], [], max(0, end - time.time()))
+        if not r:
+            return []
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            return []
+        pending += chunk
+    done, _, pending = pending.rpartition(b"\n")
+    return [json.loads(l) for l in done.split(b"\n") if l.strip()]
 def drain(wait):
     end = time.time() + wait
     while time.time() < end:
-        r, _, _ = select.select([p.stdout], [], [], max(0, end - time.time()))
-        if not r:
+        got = lines_now(end - time.time())
+        if not got:
             return
-        line = p.stdout.readline()
-        if not line:
-            return
-        log.write("out %s\n" % json.loads(line)["type"])
-        if json.loads(line)["type"] == "commentary":
+        for r in got:
+            log.write("out %s\n" % r["type"])
+        if any(r["type"] == "commentary" for r in got):
             return
 for i, r in enumerate(recs):
     log.write("in %s\n" % r["type"])
@@ -117,8 +131,12 @@ for i, r in enumerate(recs):
     if r["type"] == "events":
         drain(10)   # wait (up to 10 s) for what the stage writes now
 w.close()
-for line in p.stdout:
-    log.write("out %s\n" % json.loads(line)["type"])
+while True:
+    got = lines_now(30)
+    if not got:
+        break
+    for r in got:
+        log.write("out %s\n" % r["type"])
 log.write("exit %d\n" % p.wait())
 EOF
 first_out=$(grep -n '^out commentary' "$T/stream.log" | head -n1 | cut -d: -f1)

@@ -100,6 +100,13 @@ narrate --style shouty <"$T/in.ndjson" 2>"$T/e" >/dev/null; rc=$?
 is "$rc" 2 "--style the table lacks: exit 2"
 is "$(cat "$T/e")" "narrate: --style shouty: the en table has only excited, calm" "--style: names the styles there are"
 
+# A table under another language's name is refused.
+mkdir -p "$T/data/narrate"
+sed 's/^lang es$/lang pt/' "$PLAYCALL_DATA/narrate/es.phrases" >"$T/data/narrate/es.phrases"
+PLAYCALL_DATA="$T/data" narrate --lang es <"$T/in.ndjson" 2>"$T/e" >/dev/null; rc=$?
+is "$rc:$(cat "$T/e")" "2:narrate: phrase table $T/data/narrate/es.phrases says it is lang pt" \
+	"a table whose lang is not its name: exit 2"
+
 # --phrases: a table of one's own; a broken one is named with its line
 cat >"$T/tiny.phrases" <<'EOF'
 [meta]

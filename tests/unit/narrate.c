@@ -147,9 +147,10 @@ static void test_tables(void)
 /* ---- numbers and time ---- */
 static void number_is(const struct ph_table *t, long n, const char *want)
 {
-	char out[64];
+	char out[64], name[80];
 	ph_number(t, n, out, sizeof out);
-	is_str(out, want, want);
+	snprintf(name, sizeof name, "%s: %ld in words", t->lang, n);
+	is_str(out, want, name);
 }
 
 static void test_numbers(void)

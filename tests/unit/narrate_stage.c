@@ -16,7 +16,7 @@ struct fake_job {
 };
 
 static int in_flight, most_in_flight, started;
-static int earlier_bad;
+static int earlier_bad, no_session_rec;
 
 static void finish(struct loop *l, void *arg)
 {
@@ -36,12 +36,25 @@ static void finish(struct loop *l, void *arg)
 		snprintf(text, sizeof text, "Text for %s %d.", job->session, job->index);
 	if (job->index == 3)
 		job->made_by = "other";
+	if (job->index == 4) {   /* a fallback on the offline commentator */
+		struct buf b = {0};
+		char err[300];
+		if (nar_local_compose(job, &b, err, sizeof err) == 0) {
+			job->made_by = "local";
+			nar_job_done(job, b.data, NULL);
+		} else
+			nar_job_done(job, NULL, err);
+		buf_free(&b);
+		return;
+	}
 	nar_job_done(job, text, NULL);
 }
 
 static void fake_start(struct nar_job *job)
 {
 	started++;
+	if (!job->session_rec || strcmp(rec_str(job->session_rec, "session"), job->session))
+		no_session_rec++;
 	if (++in_flight > most_in_flight)
 		most_in_flight = in_flight;
 	/* the earlier lines are texts of lower indexes only */
@@ -92,12 +105,15 @@ int main(void)
 	nar_opts_default(&o);
 	o.max_per_interval = 0;
 	o.jobs = 3;
-	snprintf(o.style, sizeof o.style, "excited");
+	snprintf(o.style, sizeof o.style, "dramatic");   /* a cloud style: local falls back */
+	if (!getenv("PLAYCALL_DATA"))
+		setenv("PLAYCALL_DATA", "data", 1);
 	struct loop *l = loop_new();
 	struct stage st;
 	stage_init(&st, l, &o, &fake);
 	int rc = stage_run(&st);
 	stage_free(&st);
+	nar_local.cleanup();
 	loop_free(l);
 
 	fflush(stdout);
@@ -115,7 +131,7 @@ int main(void)
 	FILE *fp = fopen(outpath, "r");
 	char line[4096];
 	struct buf order_a = {0}, order_b = {0};
-	int long_fits = 0, made_by_other = 0, error_named = 0;
+	int long_fits = 0, made_by_other = 0, error_named = 0, fell_back = 0;
 	while (fp && fgets(line, sizeof line, fp)) {
 		json_object *r = json_tokener_parse(line);
 		const char *type = rec_type(r), *sess = rec_str(r, "session");
@@ -134,6 +150,8 @@ int main(void)
 		}
 		if (!strcmp(type, "commentary") && idx == 3)
 			made_by_other = !strcmp(rec_str(r, "backend"), "other");
+		if (!strcmp(type, "commentary") && idx == 4)
+			fell_back = !strcmp(rec_str(r, "backend"), "local") && strstr(rec_str(r, "text"), "minute");
 		if (!strcmp(type, "error") && idx == 1)
 			error_named = strstr(rec_str(r, "message"), "highlight 1") && strstr(rec_str(r, "message"), "the service said no");
 		json_object_put(r);
@@ -147,6 +165,8 @@ int main(void)
 	ok(long_fits, "stage: a backend's over-long text is cut to fit");
 	ok(made_by_other, "stage: the record names the backend that made the text");
 	ok(error_named, "stage: the error names the highlight and the reason");
+	ok(fell_back, "stage: a backend can fall back on the offline commentator");
+	is_num(no_session_rec, 0, 0, "stage: every job has its session record");
 	buf_free(&order_a);
 	buf_free(&order_b);
 	return done_testing();
