@@ -321,12 +321,6 @@ static void cut_start(struct job *j, double ss)
 	struct chunk *c = j->c;
 	struct session *s = c->s;
 	double length = s->mi.duration;
-	if (ss >= length) {
-		chunk_fail(c, "window starts at %.3f s, after the end of the video (%.3f s)", ss, length);
-		job_end(j);
-		settle(s);
-		return;
-	}
 	double end = c->req.end;
 	if (c->req.speech) {
 		double needed = ss + E.o.delay + c->req.speech_duration + SPEECH_TAIL_S;
@@ -377,6 +371,13 @@ static void cut_begin(struct job *j)
 	struct chunk *c = j->c;
 	struct session *s = c->s;
 	c->state = CHUNK_RUNNING;
+	if (c->req.start >= s->mi.duration) {
+		chunk_fail(c, "window starts at %.3f s, after the end of the video (%.3f s)",
+			   c->req.start, s->mi.duration);
+		job_end(j);
+		settle(s);
+		return;
+	}
 	if (!s->enc.copy) {
 		cut_start(j, c->req.start);   /* a transcode starts where it is told */
 		return;
