@@ -87,6 +87,16 @@ int api_client_base(struct api_client *c, const char *url, const char *option, c
 	return 0;
 }
 
+int api_client_need_key(const struct api_client *c, const char *backend, char *err, size_t errlen)
+{
+	if (c->key || (c->service == API_OPENAI && strcmp(c->base, services[API_OPENAI].base_default)))
+		return 0;
+	const char *env = services[c->service].key_env;
+	snprintf(err, errlen, "the %s backend needs %s (or %s_FILE)%s", backend, env, env,
+		 c->service == API_OPENAI ? ", or OPENAI_BASE_URL naming a server that needs none" : "");
+	return -1;
+}
+
 void api_client_free(struct api_client *c)
 {
 	if (c->key) {

@@ -39,6 +39,10 @@ void api_client_free(struct api_client *c);
 /* Use another base URL (a --*-base-url option).  -1 and a message naming
  * option when it is not an http(s) URL. */
 int api_client_base(struct api_client *c, const char *url, const char *option, char *err, size_t errlen);
+/* A backend can work: its key is set, or (OpenAI-compatible only) the base
+ * URL names another server, which may need none.  -1 and a message saying
+ * which variable to set, naming backend. */
+int api_client_need_key(const struct api_client *c, const char *backend, char *err, size_t errlen);
 /* Whether the service's key is set (NAME or NAME_FILE), for --backend auto. */
 int api_key_set(enum api_service s);
 const char *api_key_env(enum api_service s);       /* "GEMINI_API_KEY" */

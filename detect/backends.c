@@ -7,9 +7,13 @@
 #include <string.h>
 
 extern const struct det_backend det_backend_local;
+extern const struct det_backend det_backend_gemini;
+extern const struct det_backend det_backend_openai;
 
 const struct det_backend *const det_backends[] = {
 	&det_backend_local,
+	&det_backend_gemini,
+	&det_backend_openai,
 	NULL,
 };
 

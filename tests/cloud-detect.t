@@ -143,6 +143,21 @@ out=$(env -u GEMINI_API_KEY $D --backend gemini "$T/m.mp4" 2>&1)
 is "$?" 2 "no key: usage error"
 like "$out" "GEMINI_API_KEY" "no key: says which variable"
 
+# ---- the manual's examples ----
+fake_reset
+printf '%s\n' "$FAKE_GEMINI_KEY" >"$T/gemini-key"
+(cd "$T" && cp m.mp4 game.mp4 && env -u GEMINI_API_KEY GEMINI_API_KEY_FILE="$T/gemini-key" \
+	detect --backend gemini --first-interval 5 game.mp4 >"$T/ex1" 2>/dev/null)
+is "$?" 0 "example: the key from GEMINI_API_KEY_FILE"
+is "$(field "$T/ex1" '[len(of("events")), of("session")[0]["backend"]]')" '[2, "gemini"]' "example: both intervals (5 s, then 30 s), by gemini"
+is "$(fake_field 'all(r["headers"]["x-goog-api-key"] is True for r in rs) and len(of("generate")) > 0')" true \
+	"example: the file's key went in the header"
+fake_reset
+(cd "$T" && env -u OPENAI_API_KEY detect --backend openai --openai-model llava game.mp4 >"$T/ex2" 2>/dev/null)
+is "$?" 0 "example: a local OpenAI-compatible server, no key"
+is "$(fake_field 'sorted(set((r["json"]["model"], "authorization" in r["headers"]) for r in of("chat")))')" '[["llava", false]]' \
+	"example: the model asked for, no Authorization header without a key"
+
 # ---- --backend auto ----
 auto() { env -u GEMINI_API_KEY -u OPENAI_API_KEY "$@" $D "$T/m.mp4" 2>/dev/null | field /dev/stdin 'of("session")[0]["backend"]'; }
 is "$(auto GEMINI_API_KEY=$FAKE_GEMINI_KEY)" gemini "auto: gemini when its key is set"
