@@ -57,16 +57,17 @@ static void parse_options(int argc, char **argv, struct splice_opts *o)
 	if (optind < argc)
 		usage(PC_EXIT_USAGE);
 
-	duck = opt_or_env(duck, "PLAYCALL_SPLICE_DUCK");
-	delay = opt_or_env(delay, "PLAYCALL_SPLICE_DELAY");
+	duck = opt_or_env(duck, "PLAYCALL_DUCK");
+	delay = opt_or_env(delay, "PLAYCALL_DELAY");   /* narrate's too: one setting */
 	jobs = opt_or_env(jobs, "PLAYCALL_SPLICE_JOBS");
-	preset = opt_or_env(preset, "PLAYCALL_SPLICE_PRESET");
+	preset = opt_or_env(preset, "PLAYCALL_PRESET");
 	o->duck = duck ? pc_parse_seconds(duck) : SPLICE_DUCK_DEFAULT;
 	if (!(o->duck >= 0 && o->duck <= 1))
 		pc_die(PC_EXIT_USAGE, "--duck: want a gain from 0 to 1, not \"%s\"", duck);
 	o->delay = delay ? pc_parse_seconds(delay) : SPLICE_DELAY_DEFAULT;
-	if (!(o->delay >= 0 && o->delay <= 60))
-		pc_die(PC_EXIT_USAGE, "--delay: want seconds from 0 to 60, not \"%s\"", delay);
+	o->delay_set = delay != NULL;
+	if (!(o->delay >= 0 && o->delay <= SPLICE_DELAY_MAX))
+		pc_die(PC_EXIT_USAGE, "--delay: want seconds from 0 to %g, not \"%s\"", SPLICE_DELAY_MAX, delay);
 	if (jobs) {
 		int ok;
 		o->jobs = (int)pc_parse_long(jobs, 1, SPLICE_JOBS_MAX, &ok);

@@ -102,6 +102,14 @@ int parse_audio(json_object *rec, struct chunk_req *req, char *err, size_t errle
 		free(req->speech);
 		req->speech = NULL;
 	}
+	json_object *v;
+	req->delay = -1;
+	if (json_object_object_get_ex(rec, "delay", &v) && !json_object_is_type(v, json_type_null)) {
+		if (seconds_field(rec, "delay", &req->delay, 0, err, errlen) < 0 || req->delay > SPLICE_DELAY_MAX) {
+			snprintf(err, errlen, "\"delay\" is not a number of seconds from 0 to %g", SPLICE_DELAY_MAX);
+			goto fail;
+		}
+	}
 	return 0;
 fail:
 	chunk_req_free(req);

@@ -36,6 +36,7 @@ struct chunk {
 	enum chunk_state state;
 	char input[INPUT_NAME_MAX];   /* where its audio record came from */
 	double ss, end;               /* the cut, in the source */
+	double delay;                 /* from the chunk's start to the speech */
 	double duration;              /* the chunk file's, from its moov */
 	int captions;                 /* chunk_N.vtt written */
 	char path[PATH_MAX];
@@ -233,10 +234,10 @@ static void chunk_fail(struct chunk *c, const char *fmt, ...)
  * when its length is unknown). */
 static struct cue caption_of(const struct chunk *c, double offset)
 {
-	double end = fmin(E.o.delay + c->req.speech_duration, c->duration);
-	if (c->req.speech_duration <= 0 || end <= E.o.delay)
+	double end = fmin(c->delay + c->req.speech_duration, c->duration);
+	if (c->req.speech_duration <= 0 || end <= c->delay)
 		end = c->duration;
-	return (struct cue){offset + E.o.delay, offset + end, c->req.text};
+	return (struct cue){offset + c->delay, offset + end, c->req.text};
 }
 
 static void write_captions(struct chunk *c)
@@ -323,7 +324,7 @@ static void cut_start(struct job *j, double ss)
 	double length = s->mi.duration;
 	double end = c->req.end;
 	if (c->req.speech) {
-		double needed = ss + E.o.delay + c->req.speech_duration + SPEECH_TAIL_S;
+		double needed = ss + c->delay + c->req.speech_duration + SPEECH_TAIL_S;
 		if (needed > end)
 			end = needed;   /* never cut the commentary */
 	}
@@ -336,7 +337,7 @@ static void cut_start(struct job *j, double ss)
 		settle(s);
 		return;
 	}
-	struct cut cut = {s->source, c->req.speech, c->tmp, c->ss, c->end - c->ss, E.o.delay, E.o.duck};
+	struct cut cut = {s->source, c->req.speech, c->tmp, c->ss, c->end - c->ss, c->delay, E.o.duck};
 	struct args a = {0};
 	cmd_cut(&a, &s->enc, &cut);
 	job_spawn(j, &a, PROC_STDOUT_NULL, CUT_TIMEOUT_BASE_S + CUT_TIMEOUT_PER_S * cut.t, cut_done);
@@ -859,6 +860,8 @@ static void audio_record(struct session *s, json_object *rec, const char *input)
 	c->s = s;
 	snprintf(c->input, sizeof c->input, "%s", input ? input : "");
 	snprintf(c->path, sizeof c->path, "%s/chunk_%ld.mp4", s->dir, req.index);
+	/* --delay when given, else where narrate fitted the speech to start. */
+	c->delay = E.o.delay_set || req.delay < 0 ? E.o.delay : req.delay;
 	c->item = outq_push(&s->q);
 	s->chunks = pc_xrealloc(s->chunks, (s->nchunks + 1) * sizeof *s->chunks);
 	s->chunks[s->nchunks++] = c;

@@ -13,6 +13,7 @@
 #define SPLICE_DELAY_DEFAULT 1.0     /* speech starts 1 s into the clip */
 #define SPLICE_PRESET_DEFAULT "veryfast"
 #define SPLICE_JOBS_MAX 16           /* keeps temporary files within tmp_path's slots */
+#define SPLICE_DELAY_MAX 60.0       /* a longer "delay" is no delay */
 #define SPEECH_TAIL_S 0.3            /* room after the last word when the clip is extended */
 #define KF_LOOKBACK_S 15.0           /* keyframe search reaches this far before the start */
 #define KF_LOOKAHEAD_S 1.0           /* ... and this far after it (B-frame reordering) */
@@ -33,6 +34,7 @@
 struct splice_opts {
 	double duck;          /* --duck: gain of the original sound, 0..1 */
 	double delay;         /* --delay: seconds from the clip's start to the speech */
+	int delay_set;        /* given: it wins over the records' own delay */
 	const char *preset;   /* --preset: libx264 preset when transcoding */
 	int jobs;             /* --jobs: ffmpeg processes at once */
 	int jobs_auto;        /* jobs not given: a transcode runs alone */
@@ -55,6 +57,7 @@ struct chunk_req {
 	double start, end;        /* the window in the source, seconds */
 	char *speech;             /* speech file; NULL: no commentary */
 	double speech_duration;   /* seconds; 0 when unknown */
+	double delay;             /* where narrate meant the speech to start; -1: not said */
 	char *text;               /* the commentary; NULL when absent */
 };
 int parse_audio(json_object *rec, struct chunk_req *req, char *err, size_t errlen);

@@ -140,7 +140,7 @@ like "${state:-gone}" "^(gone|Z)" "SIGTERM: the ffmpeg child is gone (or a zombi
 is "$(find "$T/videos/streaming/t" -name '.*' | wc -l)" 0 "SIGTERM: no temporary file left"
 
 # ---- usage ----
-for bad in "--duck 2" "--duck x" "--delay -1" "--jobs 0" "--jobs 17" "--preset quick" "extra" "--nope"; do
+for bad in "--duck 2" "--duck x" "--delay -1" "--delay 61" "--jobs 0" "--jobs 17" "--preset quick" "extra" "--nope"; do
 	splice $bad </dev/null >/dev/null 2>"$T/usage.err"
 	is "$?" 2 "usage: splice $bad exits 2"
 done

@@ -73,5 +73,21 @@ common_checks
 is "$(chunk 1 '["video"]')" "transcode" "oldmute: video transcoded"
 num_cmp "$(mean_volume "$dir/chunk_1.mp4")" "<" -80 "oldmute: path null gives a silent track"
 
+# Where the speech starts: the record's delay (narrate fitted the text to
+# it), unless --delay or PLAYCALL_DELAY says otherwise.
+delayed() { # delayed NAME: one chunk of the mute source, narrate's delay 2.5
+	printf '%s\n%s\n' "{\"type\":\"session\",\"session\":\"$1\",\"source\":\"$T/mute.mp4\",\"dir\":\"$T/videos/streaming/$1\"}" \
+		"{\"type\":\"audio\",\"session\":\"$1\",\"index\":0,\"start\":4,\"end\":10,\"delay\":2.5,\"text\":\"Late\",\"path\":\"$T/say.wav\",\"speech_duration\":2}"
+}
+delayed d1 | splice >/dev/null
+c=$T/videos/streaming/d1/chunk_0.mp4
+num_cmp "$(mean_volume "$c" 0 2.4)" "<" -80 "record's delay 2.5: silence until then"
+num_cmp "$(mean_volume "$c" 2.6 1.5)" ">" -30 "record's delay 2.5: the speech from then"
+like "$(cat "$T/videos/streaming/d1/chunk_0.vtt")" "00:00:02.500 --> 00:00:04.500" "record's delay 2.5: the caption too"
+delayed d2 | PLAYCALL_DELAY=0.5 splice >/dev/null
+c=$T/videos/streaming/d2/chunk_0.mp4
+num_cmp "$(mean_volume "$c" 0.6 1.3)" ">" -30 "PLAYCALL_DELAY=0.5 wins over the record: speech from 0.5 s"
+num_cmp "$(mean_volume "$c" 0 0.4)" "<" -80 "PLAYCALL_DELAY=0.5: silence before"
+
 is "$(find "$T/videos" -name '.*' | wc -l)" 0 "no temporary files left"
 done_testing

@@ -153,6 +153,11 @@ static void test_audio(void)
 	r = rec("{\"type\":\"audio\",\"index\":0,\"start\":0,\"end\":5,\"path\":null}");
 	ok(parse_audio(r, &req, err, sizeof err) == 0 && !req.speech && !req.text && req.speech_duration == 0,
 	   "audio: path null, no text, no speech_duration");
+	ok(req.delay == -1, "audio: no delay said");
+	chunk_req_free(&req);
+	json_object_put(r);
+	r = rec("{\"type\":\"audio\",\"index\":0,\"start\":0,\"end\":5,\"delay\":1.5}");
+	ok(parse_audio(r, &req, err, sizeof err) == 0 && req.delay == 1.5, "audio: narrate's delay read");
 	chunk_req_free(&req);
 	json_object_put(r);
 
@@ -171,6 +176,10 @@ static void test_audio(void)
 		{"{\"type\":\"audio\",\"index\":2,\"start\":0,\"end\":5,\"text\":[]}", "\"text\" is not a string", 2},
 		{"{\"type\":\"audio\",\"index\":2,\"start\":0,\"end\":5,\"speech_duration\":\"x\"}",
 		 "\"speech_duration\" is not a number of seconds", 2},
+		{"{\"type\":\"audio\",\"index\":2,\"start\":0,\"end\":5,\"delay\":61}",
+		 "\"delay\" is not a number of seconds from 0 to 60", 2},
+		{"{\"type\":\"audio\",\"index\":2,\"start\":0,\"end\":5,\"delay\":\"1\"}",
+		 "\"delay\" is not a number of seconds from 0 to 60", 2},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		r = rec(bad[i].json);
