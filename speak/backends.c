@@ -5,10 +5,14 @@
 #include <string.h>
 
 extern const struct speak_backend speak_espeak;
+extern const struct speak_backend speak_elevenlabs;
+extern const struct speak_backend speak_openai;
 
 /* --backend auto takes the first usable one: cloud backends go above the
  * offline one, which stays last as the fallback. */
 const struct speak_backend *const speak_backends[] = {
+	&speak_elevenlabs,
+	&speak_openai,
 	&speak_espeak,
 	NULL,
 };

@@ -95,6 +95,18 @@ like "$(field "$T/h" 'of("error")[0]["message"]')" "no complete answer within 1 
 is "$(field "$T/h" '[r["path"] for r in of("audio")] + [len(of("session_end"))]')" "[null, null, 1]" \
 	"no answer: path null, the stream goes on"
 
+# ---- the manual's example ----
+fake_reset
+printf '%s\n' "$FAKE_ELEVENLABS_KEY" >"$T/el-key"
+grep -v '"session_end"' "$T/in" >"$T/commentary.ndjson"
+(cd "$T" && env -u ELEVENLABS_API_KEY ELEVENLABS_API_KEY_FILE="$T/el-key" \
+	speak --backend elevenlabs --elevenlabs-format mp3_44100_64 <commentary.ndjson >"$T/ex" 2>/dev/null)
+is "$?" 0 "example: the key from ELEVENLABS_API_KEY_FILE"
+is "$(fake_field 'sorted(set(r["query"]["output_format"][0] for r in of("tts")))')" '["mp3_44100_64"]' \
+	"example: output_format mp3_44100_64"
+is "$(ffprobe -v error -show_entries stream=bit_rate -of csv=p=0 "$(field "$T/ex" 'of("audio")[0]["path"]')")" 64000 \
+	"example: a 64 kb/s MP3"
+
 # ---- openai ----
 fake_reset
 $S --backend openai <"$T/in" >"$T/o" 2>/dev/null
