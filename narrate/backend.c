@@ -1,4 +1,5 @@
-/* The backends narrate knows.  Adding one is a new file and a line here;
+/* The backends narrate knows.  Adding one is a new file and one X(name)
+ * line here (for `const struct nar_backend nar_<name>` in narrate/<name>.c);
  * `--backend auto` takes the first whose usable() says yes, so cloud
  * backends go above local, which is always usable. */
 #define _GNU_SOURCE
@@ -7,9 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct nar_backend *const backends[] = {
-	&nar_local,
-};
+#define NAR_BACKENDS \
+	X(local)
+
+#define X(name) extern const struct nar_backend nar_##name;
+NAR_BACKENDS
+#undef X
+#define X(name) &nar_##name,
+static const struct nar_backend *const backends[] = {NAR_BACKENDS};
+#undef X
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
 const struct nar_backend *nar_backend_select(const char *name, const struct nar_opts *o)

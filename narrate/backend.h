@@ -4,7 +4,7 @@
  * covers and what the session has said so far -- into text.  It is one
  * struct nar_backend in the table in backend.c; adding a backend is its own
  * file (narrate/<name>.c defining `const struct nar_backend nar_<name>`) and
- * one line in that table.  Nothing else changes.
+ * one X(<name>) line in that table.  Nothing else changes.
  *
  * Jobs are asynchronous, driven by the one event loop (common/loop):
  *   - The stage calls start(job) when a slot is free (at most --jobs at
