@@ -259,10 +259,10 @@ LINES = {
 }
 
 
-def line_for(kind, t):
-    """A model's line: it varies from moment to moment."""
+def line_for(kind, t, salt=b""):
+    """A model's line: it varies from moment to moment (and clip to clip)."""
     lines = LINES.get(kind, LINES["motion"])
-    return lines[int(hashlib.sha1(("%s %.1f" % (kind, t)).encode()).hexdigest()[:8], 16) % len(lines)]
+    return lines[int(hashlib.sha1(salt + ("%s %.1f" % (kind, t)).encode()).hexdigest()[:8], 16) % len(lines)]
 
 
 class FileStore:
@@ -504,7 +504,7 @@ def events_for(state, f, start, end, want_line):
         if start <= t < end:
             ev = {"t": round(t - start, 2), "kind": kind, "label": label, "score": score}
             if want_line:
-                ev["line"] = line_for(kind, t)
+                ev["line"] = line_for(kind, t, f["sha256"])
             out.append(ev)
     return out
 
