@@ -88,6 +88,14 @@ fail_case "malformed" '{"endpoint":"generate","mode":"malformed"}' "Gemini: not 
 fail_case "no answer" '{"endpoint":"generate","mode":"hang"}' "no complete answer within 1 s" \
 	PLAYCALL_HTTP_TIMEOUT=1 PLAYCALL_HTTP_RETRIES=0
 
+fake_reset
+fake_fault '{"endpoint":"generate","mode":"status","status":503,"count":-1}'
+PLAYCALL_NARRATE_FALLBACK=local PLAYCALL_HTTP_RETRIES=0 $N --backend gemini <"$T/in" >"$T/f" 2>"$T/f.err"
+is "$(field "$T/f" '[(r["index"], r["backend"]) for r in of("commentary")] + [len(of("error"))]')" \
+	'[[0, "gemini"], [1, "local"], 0]' "PLAYCALL_NARRATE_FALLBACK=local: the offline commentator speaks instead"
+like "$(cat "$T/f.err")" "highlight 1: Gemini generateContent: HTTP 503.*offline commentator speaks instead" \
+	"PLAYCALL_NARRATE_FALLBACK=local: says so on stderr"
+
 out=$(env -u GEMINI_API_KEY $N --backend gemini <"$T/in" 2>&1)
 is "$?" 2 "no key: usage error"
 like "$out" "GEMINI_API_KEY" "no key: says which variable"
