@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define NAR_BACKENDS \
+	X(gemini) \
+	X(openai) \
 	X(local)
 
 #define X(name) extern const struct nar_backend nar_##name;

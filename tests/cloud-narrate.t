@@ -96,6 +96,16 @@ is "$(field "$T/f" '[(r["index"], r["backend"]) for r in of("commentary")] + [le
 like "$(cat "$T/f.err")" "highlight 1: Gemini generateContent: HTTP 503.*offline commentator speaks instead" \
 	"PLAYCALL_NARRATE_FALLBACK=local: says so on stderr"
 
+# The manual's example: lines asked in Spanish are said in Spanish.
+make_video "$T/game.mp4" 20 --bursts "7"
+fake_reset
+(cd "$T" && detect --backend gemini --gemini-lines es game.mp4 2>/dev/null | narrate --backend gemini --lang es --json >"$T/ex" 2>/dev/null)
+is "$?" 0 "example: exit 0"
+like "$(fake_field '[p["text"] for r in of("generate") for p in r["json"]["contents"][0]["parts"] if "text" in p][0]')" \
+	"language 'es'" "example: detect asks for Spanish lines"
+is "$(field "$T/ex" '[(r["lang"], r["backend"], r["text"] == r["events"][0].get("line")) for r in of("commentary")]')" \
+	'[["es", "gemini", true]]' "example: the Spanish line said as it is"
+
 out=$(env -u GEMINI_API_KEY $N --backend gemini <"$T/in" 2>&1)
 is "$?" 2 "no key: usage error"
 like "$out" "GEMINI_API_KEY" "no key: says which variable"

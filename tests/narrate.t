@@ -198,7 +198,7 @@ usage_err "^narrate: --min-score '2': expected a score from 0 to 1" "--min-score
 usage_err "^narrate: --seed 'x': expected a whole number" "--seed x" --seed x
 usage_err "^narrate: unknown option or missing value: --bogus" "--bogus" --bogus
 usage_err "^narrate: unexpected argument 'file.ndjson'" "an argument" file.ndjson
-usage_err "^narrate: --backend nope: no such backend \(there are: local, auto\)" "--backend nope" --backend nope
+usage_err "^narrate: --backend nope: no such backend \(there are: ([a-z]+, )*local, auto\)" "--backend nope" --backend nope
 PLAYCALL_WPS=fast narrate <"$T/in.ndjson" >/dev/null 2>"$T/e"; rc=$?
 is "$rc" 2 "PLAYCALL_WPS=fast: exit 2"
 like "$(tail -n1 "$T/e")" "^narrate: PLAYCALL_WPS='fast': expected words a second" "PLAYCALL_WPS=fast: names the variable"
