@@ -32,6 +32,36 @@ int nar_cloud_usable(enum api_service s);
 int nar_cloud_init(struct nar_cloud *nc, char *err, size_t errlen);
 void nar_cloud_start(struct nar_cloud *nc, struct nar_job *job);
 void nar_cloud_cleanup(struct nar_cloud *nc);
+/* The struct nar_backend NAME for the struct nar_cloud NC: its usable,
+ * init, start and cleanup are nar_cloud's. */
+#define NAR_CLOUD_BACKEND(NAME, NC)                                               \
+	static int NAME##_usable(const struct nar_opts *o)                        \
+	{                                                                         \
+		(void)o;                                                          \
+		return nar_cloud_usable((NC).service);                            \
+	}                                                                         \
+	static int NAME##_init(struct loop *l, struct nar_opts *o, char *err, size_t errlen) \
+	{                                                                         \
+		(void)l;                                                          \
+		(void)o;                                                          \
+		return nar_cloud_init(&(NC), err, errlen);                        \
+	}                                                                         \
+	static void NAME##_start(struct nar_job *job)                             \
+	{                                                                         \
+		nar_cloud_start(&(NC), job);                                      \
+	}                                                                         \
+	static void NAME##_cleanup(void)                                          \
+	{                                                                         \
+		nar_cloud_cleanup(&(NC));                                         \
+	}                                                                         \
+	const struct nar_backend nar_##NAME = {                                   \
+		.name = #NAME,                                                    \
+		.usable = NAME##_usable,                                          \
+		.init = NAME##_init,                                              \
+		.start = NAME##_start,                                            \
+		.cleanup = NAME##_cleanup,                                        \
+	}
+
 /* The line of the best event that can be said as it is, or NULL. */
 const char *nar_cloud_reusable_line(json_object *events, const char *lang, json_object *earlier, double max_words);
 

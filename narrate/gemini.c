@@ -19,33 +19,4 @@ static struct nar_cloud gemini = {
 	.answer = api_gemini_parse_generate,
 };
 
-static int usable(const struct nar_opts *o)
-{
-	(void)o;
-	return nar_cloud_usable(API_GEMINI);
-}
-
-static int init(struct loop *l, struct nar_opts *o, char *err, size_t errlen)
-{
-	(void)l;
-	(void)o;
-	return nar_cloud_init(&gemini, err, errlen);
-}
-
-static void start(struct nar_job *job)
-{
-	nar_cloud_start(&gemini, job);
-}
-
-static void cleanup(void)
-{
-	nar_cloud_cleanup(&gemini);
-}
-
-const struct nar_backend nar_gemini = {
-	.name = "gemini",
-	.usable = usable,
-	.init = init,
-	.start = start,
-	.cleanup = cleanup,
-};
+NAR_CLOUD_BACKEND(gemini, gemini);

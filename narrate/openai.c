@@ -23,33 +23,4 @@ static struct nar_cloud openai = {
 	.answer = api_openai_parse_chat,
 };
 
-static int usable(const struct nar_opts *o)
-{
-	(void)o;
-	return nar_cloud_usable(API_OPENAI);
-}
-
-static int init(struct loop *l, struct nar_opts *o, char *err, size_t errlen)
-{
-	(void)l;
-	(void)o;
-	return nar_cloud_init(&openai, err, errlen);
-}
-
-static void start(struct nar_job *job)
-{
-	nar_cloud_start(&openai, job);
-}
-
-static void cleanup(void)
-{
-	nar_cloud_cleanup(&openai);
-}
-
-const struct nar_backend nar_openai = {
-	.name = "openai",
-	.usable = usable,
-	.init = init,
-	.start = start,
-	.cleanup = cleanup,
-};
+NAR_CLOUD_BACKEND(openai, openai);
