@@ -21,7 +21,7 @@
 #define SSE_RETRY_AFTER 10               /* s: Retry-After of a 503 */
 #define SSE_MAX_SESSIONS 4               /* pipelines at once (2 cores) */
 #define SSE_MAX_SESSIONS_LIMIT 200       /* common/proc tracks 256 children */
-#define SSE_MAX_CLIENTS 10000            /* connections at once */
+#define SSE_MAX_CLIENTS 16384            /* connections at once (10k streams + room) */
 #define SSE_MAX_BACKLOG (1024 * 1024)    /* unsent bytes past which a stuck client is closed */
 #define SSE_STREAM_MEM_MAX (8u << 20)    /* framed bytes one stream keeps in memory */
 #define SSE_SAVED_LOAD_MAX (64u << 20)   /* largest events.ndjson read back for a resume */
