@@ -279,9 +279,26 @@ static int sweep_once(void)
 	return PC_EXIT_OK;
 }
 
+/* A daemon may be started with 0, 1 or 2 closed; the first socket or
+ * epoll fd would then take its number and be read as records or written
+ * to as a log. */
+static void standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (null >= 0 && null != fd) {
+			dup2(null, fd);
+			close(null);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct raw_opts o = {0};
+	standard_fds();
 	pc_init(argv[0]);
 	pc_prog = "sse-serve";
 	parse_args(argc, argv, &o);

@@ -263,6 +263,39 @@ static void test_stream(void)
 	stream_free(s);
 }
 
+/* A stream past its memory bound forgets its oldest events; a session's
+ * are still read back from its events.ndjson, framed with their ids. */
+static void test_trim(void)
+{
+	char tmpl[] = "/tmp/sse-unit.XXXXXX";
+	if (!mkdtemp(tmpl))
+		abort();
+	pc_set_out_root(tmpl);
+	struct stream *s = stream_new(STREAM_SESSION);
+	stream_set_session(s, "sess_trim");
+	static char rec[4096];
+	long n = 0;
+	while (s->first_id == 1 && n < 100000) {
+		n++;
+		snprintf(rec, sizeof rec, "{\"type\":\"x\",\"n\":%ld,\"pad\":\"%03000d\"}", n, 0);
+		stream_append(s, rec, strlen(rec));
+	}
+	ok(s->first_id > 1 && s->framed.len <= SSE_STREAM_MEM_MAX, "trim: memory bounded (first id %ld after %ld records)", s->first_id, n);
+	is_num(s->last_id, n, 0, "trim: ids go on counting");
+	long gap;
+	is_num(stream_pos_after(s, 0, &gap), s->base, 0, "trim: a client from the start begins at the oldest kept");
+	is_num(gap, 1, 0, "trim: and the ids before it are a gap to read from disk");
+	struct buf old = {0};
+	ok(stream_read_saved(s, 2, 3, &old) == 0, "trim: events.ndjson read back");
+	ok(!strncmp(old.data, "id: 2\ndata: {\"type\":\"x\",\"n\":2,", 29) && strstr(old.data, "\n\nid: 3\ndata: ") &&
+	   !strstr(old.data, "id: 4\n"), "trim: events 2..3 framed with their ids");
+	buf_free(&old);
+	stream_free(s);
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpl);
+	ok(system(cmd) == 0, "trim: scratch removed");
+}
+
 static void test_remove_tree(void)
 {
 	char tmpl[] = "/tmp/sse-unit.XXXXXX", p[PATH_MAX + 64];
@@ -304,6 +337,7 @@ int main(void)
 	test_path_open();
 	test_listen_parse();
 	test_stream();
+	test_trim();
 	test_remove_tree();
 	return done_testing();
 }
