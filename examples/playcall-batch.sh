@@ -2,8 +2,9 @@
 # Cron batch job: make the narrated reel of every new video dropped into an
 # inbox folder, offline, one at a time, and sweep old sessions.
 #   playcall-batch.sh INBOX [OUT]
-# A crontab line (every 10 minutes, as www-data):
-#   */10 * * * *  www-data  /usr/local/share/playcall/playcall-batch.sh /srv/playcall/inbox /srv/playcall/videos
+# Installed as  install -m 755 examples/playcall-batch.sh /usr/local/bin/playcall-batch
+# an /etc/cron.d line (every 10 minutes, as www-data) reads:
+#   */10 * * * *  www-data  /usr/local/bin/playcall-batch /srv/playcall/inbox /srv/playcall/videos
 # Each video is done once: moved to INBOX/done/ when its reel is made, to
 # INBOX/failed/ when not; its records are kept in OUT/batch/NAME.ndjson.
 # Runs never overlap (flock).  Sessions and reels in which nothing changed
