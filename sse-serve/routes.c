@@ -360,8 +360,10 @@ static void route_media(struct client *c)
 		struct stat st;
 		if (!is_media_name(e->d_name) || fstatat(dirfd(d), e->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		char real[PATH_MAX];
-		snprintf(real, sizeof real, "%s/%s", srv.cfg.media, e->d_name);
+		char path[PATH_MAX], real[PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", srv.cfg.media, e->d_name);
+		if (!realpath(path, real))   /* streams know their file by its real path */
+			continue;
 		json_object *m = json_object_new_object();
 		json_object_object_add(m, "name", json_object_new_string(e->d_name));
 		json_object_object_add(m, "size", json_object_new_int64(st.st_size));
