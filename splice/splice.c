@@ -78,6 +78,7 @@ struct job {
 	int weight;                   /* slots it holds */
 	char out[PATH_MAX], tmp[PATH_MAX];
 	char list[PATH_MAX], chapters[PATH_MAX];   /* concat's scripts */
+	struct buf vtt;               /* the reel's captions, written with it */
 	struct job *next;
 };
 
@@ -144,21 +145,34 @@ static void child_failure(struct aproc *ap, int status, const char *what, char *
 		snprintf(msg, n, "%s failed (%s)", what, st);
 }
 
-/* An error of this stage about a session: stderr now, the record in order. */
-static void session_error(struct session *s, struct outq_item *it, long index, const char *input,
-			  const char *msg)
+/* An error of this stage about a session: one line on stderr now, and the
+ * record (none on a terminal, where that line says it all) for the caller
+ * to put in its place. */
+static json_object *error_rec(struct session *s, long index, const char *input, const char *msg)
 {
 	pc_warn("%s: %s", s->id, msg);
 	E.failed = 1;
-	if (!out_is_human()) {
-		json_object *rec = rec_error(s->id, (int)index, input, msg);
-		if (it)
-			outq_add(it, rec);
-		else
-			outq_push_record(&s->q, rec);
-	}
-	if (it)
-		outq_ready(it);
+	return out_is_human() ? NULL : rec_error(s->id, (int)index, input, msg);
+}
+
+/* An input record that cannot be used: in input order. */
+static void input_error(struct session *s, long index, const char *input, const char *msg)
+{
+	json_object *rec = error_rec(s, index, input, msg);
+	if (rec)
+		outq_push_record(&s->q, rec);
+}
+
+/* Work of ours that failed after its chunk went out (a segment, the
+ * playlist, the reel): after session_end came, it goes before complete. */
+static void work_error(struct session *s, long index, const char *input, const char *msg)
+{
+	json_object *rec = error_rec(s, index, input, msg);
+	if (rec && s->end_item)
+		outq_add(s->end_item, rec);
+	else if (rec)
+		outq_push_record(&s->q, rec);
+	outq_flush(&s->q);
 }
 
 /* ---- the job queue ---- */
@@ -199,6 +213,7 @@ static void job_end(struct job *j)
 {
 	E.slots -= j->weight;
 	j->s->busy--;
+	buf_free(&j->vtt);
 	free(j);
 	pump();
 }
@@ -226,7 +241,10 @@ static void chunk_fail(struct chunk *c, const char *fmt, ...)
 	}
 	c->state = CHUNK_FAILED;
 	snprintf(msg, sizeof msg, "chunk %ld: %s", c->req.index, why);
-	session_error(c->s, c->item, c->req.index, c->input, msg);
+	json_object *rec = error_rec(c->s, c->req.index, c->input, msg);
+	if (rec)
+		outq_add(c->item, rec);
+	outq_ready(c->item);   /* in the chunk's place */
 	outq_flush(&c->s->q);
 }
 
@@ -398,25 +416,20 @@ static void hls_write(struct session *s, int ended)
 	struct buf m3u8 = {0};
 	hls_render(&m3u8, s->seg_names, s->seg_durations, s->nsegs, ended);
 	snprintf(path, sizeof path, "%s/stream.m3u8", s->dir);
-	if (atomic_write(path, m3u8.data, m3u8.len) < 0)
-		session_error(s, NULL, -1, NULL, "stream.m3u8: cannot write it");
+	if (atomic_write(path, m3u8.data, m3u8.len) < 0) {
+		char msg[MSG_MAX];
+		snprintf(msg, sizeof msg, NAME_IN_MSG ": %s", path, strerror(errno));
+		work_error(s, -1, NULL, msg);
+	}
 	buf_free(&m3u8);
 }
 
-static void segment_done(struct aproc *ap, int status, void *arg)
+/* The segment is in place (why NULL) or could not be made. */
+static void segment_finish(struct job *j, const char *why)
 {
-	struct job *j = arg;
 	struct session *s = j->s;
 	struct chunk *c = j->c;
-	char msg[MSG_MAX], why[MSG_MAX];
-	if (status != 0) {
-		child_failure(ap, status, "ffmpeg", why, sizeof why);
-		tmp_abort(j->tmp);
-	} else if (tmp_commit(j->tmp, j->out) < 0) {
-		snprintf(why, sizeof why, NAME_IN_MSG ": %s", j->out, strerror(errno));
-		status = -1;
-	}
-	if (status == 0) {
+	if (!why) {
 		s->seg_names = pc_xrealloc(s->seg_names, (s->nsegs + 1) * sizeof *s->seg_names);
 		s->seg_durations = pc_xrealloc(s->seg_durations, (s->nsegs + 1) * sizeof *s->seg_durations);
 		s->seg_names[s->nsegs] = pc_xstrdup(strrchr(j->out, '/') + 1);
@@ -425,9 +438,9 @@ static void segment_done(struct aproc *ap, int status, void *arg)
 		hls_write(s, 0);
 	} else {
 		/* The chunk is fine; the live playlist goes on without it. */
+		char msg[MSG_MAX];
 		snprintf(msg, sizeof msg, "chunk %ld: HLS segment: " NAME_IN_MSG, c->req.index, why);
-		session_error(s, NULL, c->req.index, c->input, msg);
-		outq_flush(&s->q);
+		work_error(s, c->req.index, c->input, msg);
 	}
 	s->segmenting = 0;
 	s->hls_next++;
@@ -435,15 +448,28 @@ static void segment_done(struct aproc *ap, int status, void *arg)
 	settle(s);
 }
 
+static void segment_done(struct aproc *ap, int status, void *arg)
+{
+	struct job *j = arg;
+	char why[MSG_MAX];
+	if (status != 0) {
+		child_failure(ap, status, "ffmpeg", why, sizeof why);
+		tmp_abort(j->tmp);
+	} else if (tmp_commit(j->tmp, j->out) < 0) {
+		snprintf(why, sizeof why, NAME_IN_MSG ": %s", j->out, strerror(errno));
+	} else {
+		segment_finish(j, NULL);
+		return;
+	}
+	segment_finish(j, why);
+}
+
 static void segment_begin(struct job *j)
 {
 	struct session *s = j->s;
 	snprintf(j->out, sizeof j->out, "%s/chunk_%ld.ts", s->dir, j->c->req.index);
 	if (tmp_path(j->out, j->tmp, sizeof j->tmp) < 0) {
-		/* reported as the segment's failure, through the same path */
-		struct aproc ap = {0};
-		snprintf(ap.p.err, sizeof ap.p.err, "%s", strerror(errno));
-		segment_done(&ap, -1, j);
+		segment_finish(j, strerror(errno));
 		return;
 	}
 	struct args a = {0};
@@ -502,45 +528,79 @@ static void complete(struct session *s, const char *final, double final_duration
 		s->end_rec = NULL;
 	}
 	outq_ready(s->end_item);
+	s->end_item = NULL;   /* the queue frees it once written */
 	outq_flush(&s->q);
 	s->done = 1;
 }
 
-/* The reel's captions and chapters: each chunk at its offset in the reel. */
-static void reel_cues(struct session *s, struct cue **captions, size_t *ncaptions,
-		      struct cue **chapters, size_t *nchapters, char ***titles)
+/* The reel's text files, in one pass over its chunks at their offsets in
+ * it: the concat script, the chapters, the captions. */
+static void reel_scripts(struct session *s, struct buf *list, struct buf *chapters, struct buf *vtt)
 {
-	size_t n = s->nchunks;
-	*captions = pc_xcalloc(n, sizeof **captions);
-	*chapters = pc_xcalloc(n, sizeof **chapters);
-	*titles = pc_xcalloc(n, sizeof **titles);
-	*ncaptions = *nchapters = 0;
+	size_t n = s->nchunks, nchunks = 0, ncues = 0;
+	char **paths = pc_xcalloc(n, sizeof *paths), **titles = pc_xcalloc(n, sizeof *titles);
+	double *durations = pc_xcalloc(n, sizeof *durations);
+	struct cue *marks = pc_xcalloc(n, sizeof *marks), *cues = pc_xcalloc(n, sizeof *cues);
 	double offset = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct chunk *c = s->chunks[i];
 		if (c->state != CHUNK_DONE)
 			continue;
-		const char *text = c->req.text && *c->req.text ? c->req.text : NULL;
-		if (text)
-			(*titles)[i] = pc_xstrdup(text);
-		else if (asprintf(&(*titles)[i], "Highlight %ld", c->req.index) < 0)
+		if (c->req.text && *c->req.text)
+			titles[nchunks] = pc_xstrdup(c->req.text);
+		else if (asprintf(&titles[nchunks], "Highlight %ld", c->req.index) < 0)
 			pc_die(PC_EXIT_FAIL, "out of memory");
-		(*chapters)[(*nchapters)++] = (struct cue){offset, offset + c->duration, (*titles)[i]};
+		marks[nchunks] = (struct cue){offset, offset + c->duration, titles[nchunks]};
+		paths[nchunks] = c->path;
+		durations[nchunks++] = c->duration;
 		if (c->captions)
-			(*captions)[(*ncaptions)++] = caption_of(c, offset);
+			cues[ncues++] = caption_of(c, offset);
 		offset += c->duration;
 	}
+	concat_render(list, paths, durations, nchunks);
+	chapters_render(chapters, marks, nchunks);
+	if (ncues)
+		vtt_render(vtt, cues, ncues);
+	for (size_t i = 0; i < nchunks; i++)
+		free(titles[i]);
+	free(titles);
+	free(paths);
+	free(durations);
+	free(marks);
+	free(cues);
+}
+
+/* The reel is in place (why NULL) or not: its captions, the playlist's
+ * end, and `complete` either way. */
+static void reel_finish(struct job *j, double duration, const char *why)
+{
+	struct session *s = j->s;
+	int captions = 0;
+	tmp_abort(j->list);
+	tmp_abort(j->chapters);
+	if (!why && j->vtt.len) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%.*s.vtt", (int)(strlen(j->out) - 4), j->out);
+		captions = atomic_write(path, j->vtt.data, j->vtt.len) == 0;
+		if (!captions)
+			pc_warn("%s: %s", path, strerror(errno));
+	}
+	if (why) {
+		char msg[MSG_MAX];
+		snprintf(msg, sizeof msg, "final video: " NAME_IN_MSG, why);
+		work_error(s, -1, NULL, msg);
+	}
+	if (s->nsegs)
+		hls_write(s, 1);
+	complete(s, why ? NULL : j->out, duration, captions);
+	job_end(j);
 }
 
 static void concat_done(struct aproc *ap, int status, void *arg)
 {
 	struct job *j = arg;
-	struct session *s = j->s;
-	char msg[MSG_MAX], why[MSG_MAX];
-	tmp_abort(j->list);
-	tmp_abort(j->chapters);
+	char why[MSG_MAX];
 	double duration = 0;
-	int made = 0, captions = 0;
 	if (status != 0) {
 		child_failure(ap, status, "ffmpeg", why, sizeof why);
 		tmp_abort(j->tmp);
@@ -549,36 +609,10 @@ static void concat_done(struct aproc *ap, int status, void *arg)
 	} else if (tmp_commit(j->tmp, j->out) < 0) {
 		snprintf(why, sizeof why, NAME_IN_MSG ": %s", j->out, strerror(errno));
 	} else {
-		made = 1;
+		reel_finish(j, duration, NULL);
+		return;
 	}
-	if (made) {
-		struct cue *cues, *chapters;
-		size_t ncues, nchapters;
-		char **titles;
-		reel_cues(s, &cues, &ncues, &chapters, &nchapters, &titles);
-		if (ncues) {
-			char path[PATH_MAX];
-			struct buf vtt = {0};
-			vtt_render(&vtt, cues, ncues);
-			snprintf(path, sizeof path, "%.*s.vtt", (int)(strlen(j->out) - 4), j->out);
-			captions = atomic_write(path, vtt.data, vtt.len) == 0;
-			if (!captions)
-				pc_warn("%s: %s", path, strerror(errno));
-			buf_free(&vtt);
-		}
-		for (size_t i = 0; i < s->nchunks; i++)
-			free(titles[i]);
-		free(titles);
-		free(cues);
-		free(chapters);
-	} else {
-		snprintf(msg, sizeof msg, "final video: " NAME_IN_MSG, why);
-		session_error(s, NULL, -1, NULL, msg);
-	}
-	if (s->nsegs)
-		hls_write(s, 1);
-	complete(s, made ? j->out : NULL, duration, captions);
-	job_end(j);
+	reel_finish(j, 0, why);
 }
 
 static void concat_begin(struct job *j)
@@ -586,8 +620,8 @@ static void concat_begin(struct job *j)
 	struct session *s = j->s;
 	char folder[DIR_MAX], why[MSG_MAX];
 	if (snprintf(folder, sizeof folder, "%s/generated-videos", pc_out_root()) >= (int)sizeof folder) {
-		snprintf(why, sizeof why, "output folder name too long");
-		goto fail;
+		reel_finish(j, 0, "output folder name too long");
+		return;
 	}
 	snprintf(j->out, sizeof j->out, "%s/commentary_%s.mp4", folder, s->id);
 	char list_name[PATH_MAX], chapters_name[PATH_MAX];
@@ -597,50 +631,26 @@ static void concat_begin(struct job *j)
 	    tmp_path(list_name, j->list, sizeof j->list) < 0 ||
 	    tmp_path(chapters_name, j->chapters, sizeof j->chapters) < 0) {
 		snprintf(why, sizeof why, NAME_IN_MSG ": %s", folder, strerror(errno));
-		goto fail;
+		reel_finish(j, 0, why);
+		return;
 	}
-	size_t n = 0;
-	char **paths = pc_xcalloc(s->nchunks, sizeof *paths);
-	double *durations = pc_xcalloc(s->nchunks, sizeof *durations);
-	for (size_t i = 0; i < s->nchunks; i++) {
-		if (s->chunks[i]->state != CHUNK_DONE)
-			continue;
-		paths[n] = s->chunks[i]->path;
-		durations[n++] = s->chunks[i]->duration;
-	}
-	struct buf list = {0}, meta = {0};
-	concat_render(&list, paths, durations, n);
-	struct cue *cues, *chapters;
-	size_t ncues, nchapters;
-	char **titles;
-	reel_cues(s, &cues, &ncues, &chapters, &nchapters, &titles);
-	chapters_render(&meta, chapters, nchapters);
+	struct buf list = {0}, chapters = {0};
+	reel_scripts(s, &list, &chapters, &j->vtt);
 	/* The scripts keep their temporary (hidden, cleaned-up) names. */
 	int rc = atomic_write(j->list, list.data, list.len) < 0 ||
-			 atomic_write(j->chapters, meta.data, meta.len) < 0 ? -1 : 0;
+			 atomic_write(j->chapters, chapters.data, chapters.len) < 0 ? -1 : 0;
 	int saved = errno;
-	for (size_t i = 0; i < s->nchunks; i++)
-		free(titles[i]);
-	free(titles);
-	free(cues);
-	free(chapters);
-	free(paths);
-	free(durations);
 	buf_free(&list);
-	buf_free(&meta);
+	buf_free(&chapters);
 	if (rc < 0) {
 		snprintf(why, sizeof why, NAME_IN_MSG ": %s", s->dir, strerror(saved));
-		goto fail;
+		reel_finish(j, 0, why);
+		return;
 	}
 	struct args a = {0};
 	cmd_concat(&a, j->list, j->chapters, j->tmp);
 	job_spawn(j, &a, PROC_STDOUT_NULL, CONCAT_TIMEOUT_BASE_S + CONCAT_TIMEOUT_PER_S * s->hls_total,
 		  concat_done);
-	return;
-fail:;
-	struct aproc ap = {0};
-	snprintf(ap.p.err, sizeof ap.p.err, "%s", why);
-	concat_done(&ap, -1, j);
 }
 
 /* After session_end (or the input's end), once every chunk is settled and
@@ -797,7 +807,7 @@ static void session_record(struct session *s, json_object *rec, const char *inpu
 	if (s->source)
 		return;   /* the first one counts */
 	if (parse_session(rec, &si, err, sizeof err) < 0) {
-		session_error(s, NULL, -1, input, err);
+		input_error(s, -1, input, err);
 		snprintf(s->probe_err, sizeof s->probe_err, "%s", err);
 		return;
 	}
@@ -822,7 +832,7 @@ static void session_record(struct session *s, json_object *rec, const char *inpu
 		s->probe = PROBE_FAILED;
 		snprintf(s->probe_err, sizeof s->probe_err, "session folder: %s",
 			 s->dir[0] ? strerror(errno) : "name too long");
-		session_error(s, NULL, -1, input, s->probe_err);
+		input_error(s, -1, input, s->probe_err);
 		return;
 	}
 	struct args a = {0};
@@ -838,19 +848,19 @@ static void audio_record(struct session *s, json_object *rec, const char *input)
 	struct chunk_req req;
 	char err[MSG_MAX];
 	if (parse_audio(rec, &req, err, sizeof err) < 0) {
-		session_error(s, NULL, req.index, input, err);
+		input_error(s, req.index, input, err);
 		return;
 	}
 	if (s->ended) {
 		snprintf(err, sizeof err, "chunk %ld: audio record after session_end", req.index);
-		session_error(s, NULL, req.index, input, err);
+		input_error(s, req.index, input, err);
 		chunk_req_free(&req);
 		return;
 	}
 	for (size_t i = 0; i < s->nchunks; i++) {
 		if (s->chunks[i]->req.index == req.index) {
 			snprintf(err, sizeof err, "chunk %ld: a second audio record with this index", req.index);
-			session_error(s, NULL, req.index, input, err);
+			input_error(s, req.index, input, err);
 			chunk_req_free(&req);
 			return;
 		}
@@ -938,13 +948,8 @@ void splice_bad_line(const char *msg, const char *input)
 
 void splice_input_end(void)
 {
-	for (struct sess *e = E.sessions.head; e; e = e->next) {
-		struct session *s = e->data;
-		/* A session we made chunks for gets its reel; one we only
-		 * passed records through for has nothing to complete. */
-		if (!s->ended && (s->source || s->nchunks))
-			session_ended(s, NULL);
-	}
+	for (struct sess *e = E.sessions.head; e; e = e->next)
+		session_ended(e->data, NULL);
 }
 
 int splice_busy(void)
@@ -953,7 +958,7 @@ int splice_busy(void)
 	for (struct sess *e = E.sessions.head, *next; e; e = next) {
 		struct session *s = e->data;
 		next = e->next;
-		if (s->busy == 0 && outq_empty(&s->q) && (s->done || (!s->source && !s->nchunks && !s->ended)))
+		if (s->done && s->busy == 0 && outq_empty(&s->q))
 			sess_drop(&E.sessions, e->id);
 	}
 	return E.sessions.head != NULL;

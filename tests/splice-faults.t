@@ -44,6 +44,34 @@ is "$(ffprobe -v error -show_chapters -of csv=p=0 "$T/videos/generated-videos/co
 num_near "$(probe_duration "$T/videos/generated-videos/commentary_k.mp4")" \
 	"$(field "$T/k.out" 'sum(r["duration"] for r in of("chunk_ready"))')" 0.2 "killed ffmpeg: the reel is as long as the 2"
 
+# ---- the reel and one HLS segment fail: the chunks stand ----
+cat >"$T/bin/ffmpeg" <<EOF
+#!/bin/sh
+case "\$*" in
+*" concat "*) echo "concat: no space left on device" >&2; exit 1 ;;
+*.chunk_1.tmp-*.ts) echo "mpegts: broken" >&2; exit 1 ;;
+esac
+exec "$ffmpeg_real" "\$@"
+EOF
+{ session r "$src"; audio r 0 1 4; audio r 1 6 9; audio r 2 11 14; echo '{"type":"session_end","session":"r"}'; } >"$T/r.in"
+PATH="$T/bin:$PATH" splice <"$T/r.in" >"$T/r.out" 2>"$T/r.err"
+is "$?" 1 "reel fails: exit status 1"
+is "$(field "$T/r.out" '" ".join(r["type"] + str(r.get("index", "")) for r in rs)')" \
+	"session chunk_ready0 chunk_ready1 chunk_ready2 error1 error complete session_end" \
+	"reel fails: every chunk, then the errors, complete, session_end"
+is "$(field "$T/r.out" '[e["message"] for e in of("error")]')" \
+	'["chunk 1: HLS segment: ffmpeg: mpegts: broken (exit status 1)", "final video: ffmpeg: concat: no space left on device (exit status 1)"]' \
+	"reel fails: the errors say what and why"
+is "$(field "$T/r.out" '[of("complete")[0][k] for k in ("chunks", "final_video", "url", "path", "captions")]')" \
+	'[3, null, null, null, null]' "reel fails: complete counts the chunks, no reel"
+is "$(ls "$T/videos/generated-videos" | grep -c commentary_r)" 0 "reel fails: no reel file, no captions"
+is "$(grep -v '^#' "$T/videos/streaming/r/stream.m3u8" | tr '\n' ' ')" "chunk_0.ts chunk_2.ts " \
+	"segment fails: the playlist goes on without it"
+is "$(tail -n1 "$T/videos/streaming/r/stream.m3u8")" "#EXT-X-ENDLIST" "reel fails: the playlist is closed all the same"
+is "$(ffmpeg_real=1 "$ffmpeg_real" -nostdin -v warning -i "$T/videos/streaming/r/stream.m3u8" -f null - 2>&1; echo $?)" 0 \
+	"segment fails: the playlist still plays cleanly"
+is "$(leftovers)" 0 "reel fails: no temporary files (scripts, reel) left"
+
 # ---- sources that are missing, unreadable, or vanish ----
 printf 'not a video\n' >"$T/junk.mp4"
 { session gone "$T/nowhere.mp4"; audio gone 0 1 4; echo '{"type":"session_end","session":"gone"}';
