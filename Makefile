@@ -84,10 +84,10 @@ check-sanitize:
 fuzz: $(COMMON_LIB)
 	@mkdir -p $(O)/libfuzzer
 	for f in $(FUZZ_SRC); do \
-	  clang -g -O1 -fsanitize=fuzzer,address,undefined -Icommon $(PKG_CFLAGS) \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -Icommon $(PKG_CFLAGS) -DPLAYCALL_DATADIR='"$(DATADIR)"' \
 	    -o $(O)/libfuzzer/$$(basename $$f .c) $$f $(filter-out %/main.c,$(foreach t,$(TOOLS),$(wildcard $(t)/*.c))) $(COMMON_SRC) $(LIBS) || exit 1; \
 	done
-	@echo "fuzzers in $(O)/libfuzzer; run e.g. $(O)/libfuzzer/fuzz_record tests/fuzz/corpus/record"
+	@echo "fuzzers in $(O)/libfuzzer; run e.g. $(O)/libfuzzer/fuzz_record tests/fuzz/corpus/fuzz_record"
 
 bench: all
 	bench/run
