@@ -248,6 +248,14 @@ static void chunk_fail(struct chunk *c, const char *fmt, ...)
 	outq_flush(&c->s->q);
 }
 
+/* A cut job is over, the chunk made or not: free the slot, move on. */
+static void cut_end(struct job *j)
+{
+	struct session *s = j->c->s;
+	job_end(j);
+	settle(s);
+}
+
 /* The caption's span in the chunk: while the speech plays (to the end
  * when its length is unknown). */
 static struct cue caption_of(const struct chunk *c, double offset)
@@ -328,9 +336,7 @@ static void cut_done(struct aproc *ap, int status, void *arg)
 			outq_flush(&c->s->q);
 		}
 	}
-	struct session *s = c->s;
-	job_end(j);
-	settle(s);
+	cut_end(j);
 }
 
 /* The clip: from ss to the window's end, or later when the speech needs
@@ -351,8 +357,7 @@ static void cut_start(struct job *j, double ss)
 	if (tmp_path(c->path, c->tmp, sizeof c->tmp) < 0) {
 		c->tmp[0] = '\0';
 		chunk_fail(c, "%s: %s", c->path, strerror(errno));
-		job_end(j);
-		settle(s);
+		cut_end(j);
 		return;
 	}
 	struct cut cut = {s->source, c->req.speech, c->tmp, c->ss, c->end - c->ss, c->delay, E.o.duck};
@@ -369,9 +374,7 @@ static void keyframe_done(struct aproc *ap, int status, void *arg)
 		char msg[MSG_MAX];
 		child_failure(ap, status, "ffprobe", msg, sizeof msg);
 		chunk_fail(c, "keyframe lookup: %s", msg);
-		struct session *s = c->s;
-		job_end(j);
-		settle(s);
+		cut_end(j);
 		return;
 	}
 	/* Times in the file's own clock, which -read_intervals uses; -ss
@@ -390,11 +393,15 @@ static void cut_begin(struct job *j)
 	struct chunk *c = j->c;
 	struct session *s = c->s;
 	c->state = CHUNK_RUNNING;
+	if (s->probe != PROBE_OK) {
+		chunk_fail(c, "%s", s->probe_err);   /* no source, or none usable */
+		cut_end(j);
+		return;
+	}
 	if (c->req.start >= s->mi.duration) {
 		chunk_fail(c, "window starts at %.3f s, after the end of the video (%.3f s)",
 			   c->req.start, s->mi.duration);
-		job_end(j);
-		settle(s);
+		cut_end(j);
 		return;
 	}
 	if (!s->enc.copy) {
@@ -715,7 +722,7 @@ static struct job *job_next(void)
 			continue;   /* its session's source is still being probed */
 		if (s->probe != PROBE_OK) {
 			jobq_unlink(&E.cuts, prev, j);
-			return j;   /* fails at once in job_begin's stead */
+			return j;   /* it fails at once, needing no slot */
 		}
 		/* Without --jobs a transcode runs alone: libx264 already uses
 		 * every core, and a second one would halve the first's speed. */
@@ -735,17 +742,8 @@ static void pump(void)
 		return;   /* a job that ends at once calls back in here */
 	pumping = 1;
 	struct job *j;
-	while ((j = job_next())) {
-		if (j->kind == JOB_CUT && j->s->probe != PROBE_OK) {
-			struct session *s = j->s;
-			j->weight = 0;
-			chunk_fail(j->c, "%s", s->probe_err);
-			job_end(j);
-			settle(s);
-			continue;
-		}
+	while ((j = job_next()))
 		job_begin(j);
-	}
 	pumping = 0;
 }
 
