@@ -166,3 +166,14 @@ make_tone() {
 	ffmpeg -nostdin -v error -y -f lavfi -i "sine=frequency=440:sample_rate=22050:duration=$2" \
 		-af volume=4 -c:a pcm_s16le "$1"
 }
+
+# ---- records, as the stages before splice write them ----
+# session_rec ID SOURCE: a session record, its folder $PLAYCALL_OUT/streaming/ID
+session_rec() {
+	printf '{"type":"session","session":"%s","source":"%s","dir":"%s"}\n' "$1" "$2" "$PLAYCALL_OUT/streaming/$1"
+}
+# audio_rec ID INDEX START END SPEECH SECONDS: an audio record ("tINDEX" said)
+audio_rec() {
+	printf '{"type":"audio","session":"%s","index":%s,"start":%s,"end":%s,"text":"t%s","path":"%s","speech_duration":%s}\n' \
+		"$1" "$2" "$3" "$4" "$2" "$5" "$6"
+}

@@ -9,11 +9,8 @@ ffmpeg_real=$(command -v ffmpeg)
 src=$T/game.mp4
 make_video "$src" 20
 make_tone "$T/say.wav" 1
-audio() { # audio SESSION INDEX START END
-	printf '{"type":"audio","session":"%s","index":%s,"start":%s,"end":%s,"text":"t%s","path":"%s","speech_duration":1}\n' \
-		"$1" "$2" "$3" "$4" "$2" "$T/say.wav"
-}
-session() { printf '{"type":"session","session":"%s","source":"%s","dir":"%s"}\n' "$1" "$2" "$T/videos/streaming/$1"; }
+audio() { audio_rec "$@" "$T/say.wav" 1; }   # audio SESSION INDEX START END
+session() { session_rec "$@"; }
 leftovers() { find "$T/videos" -name '.*' 2>/dev/null | wc -l; }
 
 # ---- ffmpeg killed while making chunk 1: it had written the whole file ----

@@ -10,11 +10,8 @@ ffmpeg_real=$(command -v ffmpeg)
 src=$T/game.mp4
 make_video "$src" 30
 make_tone "$T/say.wav" 1
-audio() { # audio SESSION INDEX START END
-	printf '{"type":"audio","session":"%s","index":%s,"start":%s,"end":%s,"text":"t%s","path":"%s","speech_duration":1}\n' \
-		"$1" "$2" "$3" "$4" "$2" "$T/say.wav"
-}
-session() { printf '{"type":"session","session":"%s","source":"%s","dir":"%s"}\n' "$1" "$2" "$T/videos/streaming/$1"; }
+audio() { audio_rec "$@" "$T/say.wav" 1; }   # audio SESSION INDEX START END
+session() { session_rec "$@"; }
 # wait_for CMD...: until it succeeds, at most 60 s
 wait_for() {
 	i=0
