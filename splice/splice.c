@@ -301,7 +301,7 @@ static json_object *chunk_ready_rec(struct chunk *c)
 	/* How far into the video this highlight reaches: the share done. */
 	long progress = s->duration > 0 ? (long)floor(100 * c->end / s->duration) : 0;
 	rec_set_int(rec, "progress", progress < 0 ? 0 : progress > 99 ? 99 : progress);
-	rec_set_str(rec, "video", s->enc.copy ? "copy" : "transcode");
+	rec_set_str(rec, "video", !s->enc.has_video ? "none" : s->enc.copy ? "copy" : "transcode");
 	snprintf(file, sizeof file, "chunk_%ld.vtt", c->req.index);
 	stream_url(url, sizeof url, s->id, file);
 	rec_set_str(rec, "captions", c->captions ? url : NULL);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # splice on the sources that are not H.264 with sound: H.264 without audio
 # (video copied, speech over silence), MPEG-4 in AVI with and without audio
-# (transcoded to H.264 from exactly the window's start).  Every chunk has
+# (transcoded to H.264 from exactly the window's start), and sound only.  Every chunk has
 # video and an AAC track, so the reel concatenates; speech is heard from 1 s.
 . "$(dirname "$0")/lib.sh"
 
@@ -72,6 +72,17 @@ case_run oldmute "$T/oldmute.avi"
 common_checks
 is "$(chunk 1 '["video"]')" "transcode" "oldmute: video transcoded"
 num_cmp "$(mean_volume "$dir/chunk_1.mp4")" "<" -80 "oldmute: path null gives a silent track"
+
+# Sound only (a radio commentary): chunks of sound, the speech over it.
+ffmpeg -nostdin -v error -y -f lavfi -i "anoisesrc=color=pink:amplitude=0.03:sample_rate=44100:duration=20:seed=7" \
+	-c:a aac "$T/radio.m4a"
+case_run radio "$T/radio.m4a"
+is "$(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$dir/chunk_0.mp4")" "aac" "radio: a chunk of sound only"
+is "$(chunk 0 '["video"]')" "none" "radio: video none"
+num_cmp "$(awk -v a="$(mean_volume "$dir/chunk_0.mp4" 1.2 1.6)" -v b="$(mean_volume "$dir/chunk_0.mp4" 0 0.9)" \
+	'BEGIN { print a - b }')" ">=" 25 "radio: speech heard from 1 s"
+num_near "$(probe_duration "$T/videos/generated-videos/commentary_radio.mp4")" \
+	"$(field "$out" 'sum(r["duration"] for r in of("chunk_ready"))')" 0.2 "radio: the reel"
 
 # Where the speech starts: the record's delay (narrate fitted the text to
 # it), unless --delay or PLAYCALL_DELAY says otherwise.
