@@ -1,8 +1,9 @@
 #!/bin/sh
 # splice on the sources that are not H.264 with sound: H.264 without audio
 # (video copied, speech over silence), MPEG-4 in AVI with and without audio
-# (transcoded to H.264 from exactly the window's start), and sound only.  Every chunk has
-# video and an AAC track, so the reel concatenates; speech is heard from 1 s.
+# (transcoded to H.264 from exactly the window's start), and sound only.
+# Every chunk has an AAC track (and H.264 video when the source has video),
+# so the reel concatenates; speech is heard from 1 s.
 . "$(dirname "$0")/lib.sh"
 
 make_tone "$T/say.wav" 2
