@@ -111,7 +111,7 @@ static void seg_done(struct lproc *lp, int status, void *arg)
 }
 
 struct api_segmenter *api_segment_start(struct loop *l, const char *src, const char *dir,
-					const double *cuts, int ncuts,
+					const double *cuts, int ncuts, int height,
 					api_segment_cb on_segment, api_media_done_cb on_done, void *arg)
 {
 	struct api_segmenter *s = pc_xcalloc(1, sizeof *s);
@@ -123,14 +123,31 @@ struct api_segmenter *api_segment_start(struct loop *l, const char *src, const c
 	for (int i = 0; i < ncuts; i++)
 		buf_printf(&times, "%s%.3f", i ? "," : "", cuts[i]);
 	buf_printf(&pattern, "%s/seg_%%04d.mp4", dir);
+	char vf[64], fps[16];
+	snprintf(vf, sizeof vf, "fps=%d,scale=-2:%d", API_REDUCED_FPS, height > 0 ? height : 360);
+	snprintf(fps, sizeof fps, "%d", API_REDUCED_FPS);
 	/* -segment_list pipe:1: ffmpeg writes each segment's line once the
 	 * segment file is closed, so it can go at once. */
-	const char *argv[] = {"ffmpeg", "-nostdin", "-v", "error", "-i", src,
-			      "-map", "0:v:0?", "-map", "0:a:0?", "-c:v", "copy", "-c:a", "aac", "-b:a", "96k",
-			      "-f", "segment", "-segment_times", ncuts ? buf_cstr(&times) : "1e9",
+	int n = 0;
+	const char *head[] = {"ffmpeg", "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-i", src,
+			      "-map", "0:v:0?", "-map", "0:a:0?", "-c:a", "aac", "-b:a", "96k"};
+	const char *copy[] = {"-c:v", "copy"};
+	const char *reduce[] = {"-vf", vf, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-g", "1",
+				"-pix_fmt", "yuv420p"};
+	const char *tail[] = {"-f", "segment", "-segment_times", ncuts ? buf_cstr(&times) : "1e9",
 			      "-reset_timestamps", "1", "-segment_format", "mp4",
-			      "-segment_list", "pipe:1", "-segment_list_type", "csv",
-			      buf_cstr(&pattern), NULL};
+			      "-segment_list", "pipe:1", "-segment_list_type", "csv", buf_cstr(&pattern), NULL};
+	const char *argv[sizeof head / sizeof *head + sizeof reduce / sizeof *reduce + sizeof tail / sizeof *tail];
+	for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+		argv[n++] = head[i];
+	if (height > 0)
+		for (size_t i = 0; i < sizeof reduce / sizeof *reduce; i++)
+			argv[n++] = reduce[i];
+	else
+		for (size_t i = 0; i < sizeof copy / sizeof *copy; i++)
+			argv[n++] = copy[i];
+	for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
+		argv[n++] = tail[i];
 	s->lp = lproc_start(l, (char *const *)argv, API_MEDIA_STALL_TIMEOUT, seg_line, seg_done, s);
 	buf_free(&times);
 	buf_free(&pattern);

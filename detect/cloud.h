@@ -22,7 +22,7 @@
 #include "api_common.h"
 
 #define CLOUD_PIECES_MAX 100000
-#define CLOUD_JOBS_DEFAULT "8"     /* analysis requests in flight */
+#define CLOUD_JOBS_DEFAULT "16"    /* analysis requests in flight */
 #define CLOUD_SEAM 1.5             /* s: reports this close to a piece boundary, one each side, are one moment */
 
 enum cloud_piece_state { PIECE_WAITING, PIECE_QUEUED, PIECE_RUNNING, PIECE_DONE, PIECE_FAILED };

@@ -40,18 +40,22 @@ static struct det_option gemini_options[] = {
 	 "segments", NULL},
 	{"gemini-segment", "PLAYCALL_GEMINI_SEGMENT", "S", "longest segment in seconds (with --gemini-upload segments)",
 	 GEMINI_SEGMENT_DEFAULT, NULL},
+	{"gemini-video", "PLAYCALL_GEMINI_VIDEO", "HOW",
+	 "copy: segments as they are; a height (360): re-encoded at 1 frame a second, far fewer bytes to send",
+	 "copy", NULL},
 	{"gemini-uploads", "PLAYCALL_GEMINI_UPLOADS", "N",
 	 "segment uploads at once (they share the uplink: one at a time brings the first segments soonest)", "1", NULL},
 	{"gemini-lines", "PLAYCALL_DETECT_LINES", "LANG",
 	 "also ask for a spoken commentary line per event in this language; none: do not", "en", NULL},
 	{0},
 };
-enum { OPT_MODEL, OPT_BASE, OPT_JOBS, OPT_UPLOAD, OPT_SEGMENT, OPT_UPLOADS, OPT_LINES };
+enum { OPT_MODEL, OPT_BASE, OPT_JOBS, OPT_UPLOAD, OPT_SEGMENT, OPT_VIDEO, OPT_UPLOADS, OPT_LINES };
 
 static struct api_client client;
 static long jobs, uploads_at_once;
 static int whole;
 static double segment_len;
+static int reduce_height;      /* 0: segments copied */
 static char lines_lang[16];
 
 static const char *opt(int i)
@@ -70,6 +74,15 @@ static int gemini_setup(char *err, size_t errlen)
 		return -1;
 	}
 	whole = !strcmp(opt(OPT_UPLOAD), "whole");
+	if (strcmp(opt(OPT_VIDEO), "copy")) {
+		int ok;
+		reduce_height = (int)pc_parse_long(opt(OPT_VIDEO), 90, 2160, &ok);
+		if (!ok || reduce_height % 2) {
+			snprintf(err, errlen, "--gemini-video: copy, or an even height from 90 to 2160, not '%s'",
+				 opt(OPT_VIDEO));
+			return -1;
+		}
+	}
 	segment_len = pc_parse_seconds(opt(OPT_SEGMENT));
 	if (!(segment_len >= 2 && segment_len <= 3600)) {
 		snprintf(err, errlen, "--gemini-segment: want seconds from 2 to 3600, not '%s'", opt(OPT_SEGMENT));
@@ -363,7 +376,9 @@ static int gemini_start(struct det_job *job)
 	g->job = job;
 	g->last_pct = -1;
 	char key[256];
-	snprintf(key, sizeof key, "gemini|%s|lines=%s", opt(OPT_MODEL), lines_lang[0] ? lines_lang : "none");
+	/* A reduced video is another question to the model. */
+	snprintf(key, sizeof key, "gemini|%s|lines=%s|video=%s", opt(OPT_MODEL), lines_lang[0] ? lines_lang : "none",
+		 whole ? "copy" : opt(OPT_VIDEO));
 	cloud_open(&g->c, job, key, (int)jobs, start_piece);
 	g->c.owner = g;
 	g->c.cleanup = cleanup;
@@ -384,7 +399,8 @@ static int gemini_start(struct det_job *job)
 	}
 	double *cuts = pc_xcalloc(API_SEGMENTS_MAX, sizeof *cuts);
 	int n = api_segment_cuts(job->bounds, job->intervals, segment_len, cuts, API_SEGMENTS_MAX);
-	g->seg = api_segment_start(job->loop, job->source, g->dir, cuts, n, on_segment, on_segments_done, g);
+	g->seg = api_segment_start(job->loop, job->source, g->dir, cuts, n, reduce_height, on_segment,
+				   on_segments_done, g);
 	free(cuts);
 	return 0;
 }

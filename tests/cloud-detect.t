@@ -76,6 +76,19 @@ is "$(field "$T/w1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in
 	"$(field "$T/g1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
 	"whole: the same events as segments (the split does not change them)"
 
+# ---- reduced video: re-encoded segments, far fewer bytes, the same moments ----
+fake_reset
+$D --backend gemini --gemini-video 90 "$T/m.mp4" >"$T/r1" 2>/dev/null
+is "$?" 0 "--gemini-video 90: exit 0"
+num_cmp "$(fake_field 'sum(r["body_bytes"] for r in of("upload"))')" "<" \
+	"$(( $(stat -c %s "$T/m.mp4") / 2 ))" "--gemini-video 90: less than half the bytes sent"
+is "$(field "$T/r1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
+	"$(field "$T/g1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
+	"--gemini-video 90: the same moments"
+out=$($D --backend gemini --gemini-video 91 "$T/m.mp4" 2>&1)
+is "$?" 2 "--gemini-video 91: usage error"
+like "$out" "--gemini-video: copy, or an even height" "--gemini-video 91: says what it takes"
+
 # ---- faults ----
 same_retry() { # ENDPOINT STATUS: seconds from the failed request to its retry
 	fake_field "[b['t'] - a['t'] for a in of('$1') if a.get('status') == $2 for b in of('$1') if b['t'] > a['t'] and b.get('json') == a.get('json')][0]"

@@ -73,6 +73,7 @@ import time
 import urllib.parse
 
 KEY_HEADERS = ("x-goog-api-key", "authorization", "xi-api-key")
+ANALYSIS_WORKERS = 2    # files listened to at once (the machine's cores)
 STOP = threading.Event()
 
 
@@ -117,7 +118,8 @@ class State:
         self.audio_cache = {}
         self.audio_lock = threading.Lock()
         self.work = queue.Queue()
-        threading.Thread(target=self.worker, daemon=True).start()
+        for _ in range(ANALYSIS_WORKERS):
+            threading.Thread(target=self.worker, daemon=True).start()
 
     def worker(self):
         while True:
@@ -177,6 +179,12 @@ class State:
         """Sleep for a modelled latency (scaled), waking early on shutdown."""
         if seconds > 0:
             STOP.wait(seconds * self.args.scale)
+
+    def delay_from(self, since, seconds):
+        """The modelled latency counted from since (time.time()): the fake's
+        own work on the answer is inside it, not on top of it."""
+        if seconds > 0:
+            STOP.wait(max(0.0, since + seconds * self.args.scale - time.time()))
 
 
 # ---------------------------------------------------------------- media
@@ -294,11 +302,12 @@ class FileStore:
     @staticmethod
     def analyse(f):
         with f["lock"]:
-            if f["duration"] is None:
-                f["duration"] = probe_duration(f["path"])
-                f["probed"].set()
             if f["moments"] is None:
-                f["moments"] = moments_from_loudness(loudness(f["path"]))
+                series = loudness(f["path"])
+                f["moments"] = moments_from_loudness(series)
+                # The audio's last window ends the file; without audio, ask.
+                f["duration"] = series[-1][0] + 0.1 if series else probe_duration(f["path"])
+                f["probed"].set()
 
     @staticmethod
     def moments(f):
@@ -1103,15 +1112,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         prompt = "\n".join(texts)
         if video:
             f, start, end = video
-            st.delay(2.0 + 0.2 * (end - start) if st.args.latency else 0)
             if schema is not None and schema_wants(schema, "events"):
                 answer = json.dumps({"events": events_for(st, f, start, end, schema_wants(schema, "line"))})
             else:
                 answer = "A match clip from %.1f s to %.1f s." % (start, end)
+            st.delay_from(entry["t_body"], 2.0 + 0.2 * (end - start) if st.args.latency else 0)
         else:
-            st.delay(3.0 if st.args.latency else 0)
             text = commentary_for(prompt)
             answer = json.dumps({"text": text}) if schema is not None else text
+            st.delay_from(entry["t_body"], 3.0 if st.args.latency else 0)
         self.finish_ok(entry)
         self.send(200, {
             "candidates": [{"content": {"parts": [{"text": answer}], "role": "model"},
@@ -1204,11 +1213,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             m = START_RE.search(prompt)
             abs_start = float(m.group(1)) if m else 0.0
             span = (max(frames) - min(frames)) + (frames[1] - frames[0] if len(frames) > 1 else 1.0)
-            st.delay(2.0 + 0.2 * span if st.args.latency else 0)
+            st.delay_from(entry["t_body"], 2.0 + 0.2 * span if st.args.latency else 0)
             content = json.dumps({"events": grid_events(abs_start, frames, want_line)}) if want_events else \
                 "Frames of a match."
         else:
-            st.delay(3.0 if st.args.latency else 0)
+            st.delay_from(entry["t_body"], 3.0 if st.args.latency else 0)
             text = commentary_for(prompt)
             content = json.dumps({"text": text}) if schema is not None else text
         self.finish_ok(entry)
@@ -1245,8 +1254,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         speed = req.get("speed", 1.0)
         if not isinstance(speed, (int, float)) or not 0.25 <= speed <= 4.0:
             raise obad("Invalid 'speed': expected a number from 0.25 to 4.0.", "speed")
-        st.delay(3.0 if st.args.latency else 0)
         audio = make_audio(st, fmt, speech_seconds(text) / speed)
+        st.delay_from(entry["t_body"], 3.0 if st.args.latency else 0)
         ctypes = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac",
                   "wav": "audio/wav", "pcm": "audio/pcm"}
         self.finish_ok(entry)
@@ -1291,8 +1300,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if k in ("stability", "similarity_boost", "style") and not (isinstance(v, (int, float)) and 0 <= v <= 1):
                     raise Bad(422, {"detail": [{"loc": ["body", "voice_settings", k], "msg": "ensure this value is "
                                                 "between 0 and 1", "type": "value_error.number"}]})
-        st.delay(3.0 if st.args.latency else 0)
         audio = make_audio(st, fmt, speech_seconds(req["text"]))
+        st.delay_from(entry["t_body"], 3.0 if st.args.latency else 0)
         self.finish_ok(entry)
         self.send(200, audio, "audio/mpeg" if fmt.startswith("mp3") else "application/octet-stream",
                   headers={"request-id": hashlib.sha1(body).hexdigest()[:20],

@@ -141,7 +141,7 @@ int main(void)
 	struct run r;
 	memset(&r, 0, sizeof r);
 	double cuts[] = {5, 10, 15};
-	api_segment_start(l, video, dir, cuts, 3, on_seg, on_end, &r);
+	api_segment_start(l, video, dir, cuts, 3, 0, on_seg, on_end, &r);
 	run_loop(l, &r.done);
 	ok(r.done && r.status == 0, "segments: ffmpeg done (%s)", r.err);
 	is_num(r.segs, 4, 0, "segments: 4 reported");
@@ -152,6 +152,18 @@ int main(void)
 	ok(media_probe(r.path[1], &mi, err, sizeof err) == 0 && fabs(mi.duration - (r.end[1] - r.start[1])) < 0.1 &&
 	   mi.has_video && mi.has_audio && !strcmp(mi.acodec, "aac") && !strcmp(mi.vcodec, "h264"),
 	   "segments: a playable MP4 of that length, video copied, AAC audio");
+
+	char rdir[PATH_MAX];
+	snprintf(rdir, sizeof rdir, "%s/reduced", dir);
+	pc_mkdirs(rdir);
+	memset(&r, 0, sizeof r);
+	api_segment_start(l, video, rdir, cuts, 3, 90, on_seg, on_end, &r);
+	run_loop(l, &r.done);
+	ok(r.done && r.status == 0 && r.segs == 4, "reduced segments: 4 (%s)", r.err);
+	ok(fabs(r.start[1] - 5) < 0.05 && fabs(r.start[2] - 10) < 0.05 && fabs(r.start[3] - 15) < 0.05,
+	   "reduced segments: cut at the points (%.3f %.3f %.3f)", r.start[1], r.start[2], r.start[3]);
+	ok(media_probe(r.path[1], &mi, err, sizeof err) == 0 && mi.height == 90 && fabs(mi.fps - 1) < 0.01 &&
+	   mi.has_audio && fabs(mi.duration - 5) < 0.1, "reduced segments: 90 px high, 1 frame a second, with sound");
 
 	memset(&r, 0, sizeof r);
 	api_frames_start(l, video, 1, 160, on_frame, on_end, &r);
@@ -166,7 +178,7 @@ int main(void)
 	run_loop(l, &r.done);
 	ok(r.status < 0 && strstr(r.err, "sampling frames: ") && strstr(r.err, "No such file"), "frames: a missing file is an error with ffmpeg's reason");
 	memset(&r, 0, sizeof r);
-	api_segment_start(l, "/nonexistent.mp4", dir, cuts, 3, on_seg, on_end, &r);
+	api_segment_start(l, "/nonexistent.mp4", dir, cuts, 3, 0, on_seg, on_end, &r);
 	run_loop(l, &r.done);
 	ok(r.status < 0 && strstr(r.err, "cutting segments: ") && strstr(r.err, "No such file"), "segments: likewise");
 	printf("# %s\n", r.err);
