@@ -55,13 +55,13 @@ void args_add_file(struct args *a, const char *path)
 	args_addf(a, "file:%s", path);
 }
 
-void encoding_choose(struct encoding *e, const struct media_info *mi, const char *preset)
+void encoding_choose(struct encoding *e, const struct media_info *mi, const char *preset, int force_transcode)
 {
 	memset(e, 0, sizeof *e);
 	e->has_video = mi->has_video;
 	e->has_audio = mi->has_audio;
 	/* H.264 in 8-bit 4:2:0 is what every browser plays: copy it. */
-	e->copy = mi->has_video && !strcmp(mi->vcodec, "h264") &&
+	e->copy = mi->has_video && !force_transcode && !strcmp(mi->vcodec, "h264") &&
 		  (!strcmp(mi->pix_fmt, "yuv420p") || !strcmp(mi->pix_fmt, "yuvj420p"));
 	e->even_scale = mi->has_video && !e->copy && (mi->width % 2 || mi->height % 2);
 	/* Keep the source's rate when it is a usual one; speech is mono, so

@@ -19,7 +19,7 @@ static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: splice [--duck GAIN] [--delay SECONDS] [--jobs N] [--preset PRESET]\n"
-		"              [--out DIR] [--json]\n");
+		"              [--transcode] [--out DIR] [--json]\n");
 	exit(code);
 }
 
@@ -38,7 +38,8 @@ static void parse_options(int argc, char **argv, struct splice_opts *o)
 		{"duck", required_argument, NULL, 'd'}, {"delay", required_argument, NULL, 'D'},
 		{"jobs", required_argument, NULL, 'j'}, {"preset", required_argument, NULL, 'p'},
 		{"out", required_argument, NULL, 'o'},  {"json", no_argument, NULL, 'J'},
-		{"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+		{"transcode", no_argument, NULL, 'T'},  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *duck = NULL, *delay = NULL, *jobs = NULL, *preset = NULL, *out = NULL;
 	int c;
@@ -50,6 +51,7 @@ static void parse_options(int argc, char **argv, struct splice_opts *o)
 		case 'p': preset = optarg; break;
 		case 'o': out = optarg; break;
 		case 'J': out_set_json(1); break;
+		case 'T': o->transcode = 1; break;
 		case 'h': usage(PC_EXIT_OK);
 		default: usage(PC_EXIT_USAGE);
 		}
@@ -61,6 +63,9 @@ static void parse_options(int argc, char **argv, struct splice_opts *o)
 	delay = opt_or_env(delay, "PLAYCALL_DELAY");   /* narrate's too: one setting */
 	jobs = opt_or_env(jobs, "PLAYCALL_SPLICE_JOBS");
 	preset = opt_or_env(preset, "PLAYCALL_PRESET");
+	const char *transcode = getenv("PLAYCALL_TRANSCODE");
+	if (transcode && !strcmp(transcode, "1"))
+		o->transcode = 1;
 	o->duck = duck ? pc_parse_seconds(duck) : SPLICE_DUCK_DEFAULT;
 	if (!(o->duck >= 0 && o->duck <= 1))
 		pc_die(PC_EXIT_USAGE, "--duck: want a gain from 0 to 1, not \"%s\"", duck);

@@ -791,7 +791,7 @@ static void probe_done(struct aproc *ap, int status, void *arg)
 		snprintf(s->probe_err, sizeof s->probe_err, "source " NAME_IN_MSG ": " NAME_IN_MSG, s->source, why);
 	} else {
 		s->probe = PROBE_OK;
-		encoding_choose(&s->enc, &s->mi, E.o.preset);
+		encoding_choose(&s->enc, &s->mi, E.o.preset, E.o.transcode);
 		if (s->duration <= 0)
 			s->duration = s->mi.duration;
 	}

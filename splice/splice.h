@@ -38,6 +38,7 @@ struct splice_opts {
 	const char *preset;   /* --preset: libx264 preset when transcoding */
 	int jobs;             /* --jobs: ffmpeg processes at once */
 	int jobs_auto;        /* jobs not given: a transcode runs alone */
+	int transcode;        /* --transcode: never copy the video */
 };
 
 /* ---- parse.c: what comes in (records, ffprobe, the chunk files) ---- */
@@ -114,7 +115,8 @@ struct encoding {
 	int sample_rate, channels, audio_bitrate;
 	const char *preset;
 };
-void encoding_choose(struct encoding *e, const struct media_info *mi, const char *preset);
+/* force_transcode: re-encode even what could be copied (--transcode). */
+void encoding_choose(struct encoding *e, const struct media_info *mi, const char *preset, int force_transcode);
 
 struct cut {
 	const char *source, *speech, *out;

@@ -271,20 +271,22 @@ static void test_encoding(void)
 	strcpy(mi.vcodec, "h264");
 	strcpy(mi.pix_fmt, "yuv420p");
 	mi.width = 1280, mi.height = 720, mi.sample_rate = 44100, mi.channels = 2;
-	encoding_choose(&e, &mi, "veryfast");
+	encoding_choose(&e, &mi, "veryfast", 1);
+	ok(!e.copy, "encoding: --transcode re-encodes even H.264");
+	encoding_choose(&e, &mi, "veryfast", 0);
 	ok(e.copy && !e.even_scale, "encoding: 8-bit 4:2:0 H.264 is copied");
 	ok(e.sample_rate == 44100 && e.channels == 2 && e.audio_bitrate == 128000, "encoding: source's usual rate kept");
 	strcpy(mi.pix_fmt, "yuv420p10le");
-	encoding_choose(&e, &mi, "veryfast");
+	encoding_choose(&e, &mi, "veryfast", 0);
 	ok(!e.copy, "encoding: 10-bit H.264 is transcoded");
 	strcpy(mi.vcodec, "mpeg4");
 	strcpy(mi.pix_fmt, "yuv420p");
 	mi.width = 321, mi.sample_rate = 22050, mi.channels = 1;
-	encoding_choose(&e, &mi, "veryfast");
+	encoding_choose(&e, &mi, "veryfast", 0);
 	ok(!e.copy && e.even_scale, "encoding: odd width scaled to even for libx264");
 	ok(e.sample_rate == 48000 && e.channels == 1 && e.audio_bitrate == 64000, "encoding: odd rate becomes 48 kHz mono");
 	mi.has_audio = 0;
-	encoding_choose(&e, &mi, "veryfast");
+	encoding_choose(&e, &mi, "veryfast", 0);
 	ok(e.sample_rate == 48000 && e.channels == 1, "encoding: silent source gets mono 48 kHz");
 }
 
@@ -313,7 +315,7 @@ static void test_commands(void)
 	strcpy(mi.vcodec, "h264");
 	strcpy(mi.pix_fmt, "yuv420p");
 	mi.sample_rate = 48000, mi.channels = 1;
-	encoding_choose(&e, &mi, "veryfast");
+	encoding_choose(&e, &mi, "veryfast", 0);
 	struct cut c = {"/v/-game.mp4", "/s/speech_0.wav", "/o/.chunk_0.tmp-1-0.mp4", 4, 10.5, 1, 0.2};
 	cmd_cut(&a, &e, &c);
 	is_str(a.v[0], "ffmpeg", "cut: ffmpeg");
@@ -335,7 +337,7 @@ static void test_commands(void)
 	strcpy(mi.vcodec, "mpeg4");
 	mi.has_audio = 0;
 	mi.width = 320, mi.height = 181;
-	encoding_choose(&e, &mi, "superfast");
+	encoding_choose(&e, &mi, "superfast", 0);
 	cmd_cut(&a, &e, &c);
 	is_str(after(&a, "-c:v"), "libx264", "transcode: libx264");
 	is_str(after(&a, "-preset"), "superfast", "transcode: preset");
