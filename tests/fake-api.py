@@ -1363,6 +1363,15 @@ def main(argv):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+    def orphan_watch(parent):
+        # A test that dies without stopping the fake does not leave it behind.
+        while not STOP.wait(1.0):
+            if os.getppid() != parent:
+                stop(None, None)
+                return
+
+    threading.Thread(target=orphan_watch, args=(os.getppid(),), daemon=True).start()
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as fp:
