@@ -36,7 +36,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: detect [options] VIDEO...\n"
 		"  --interval S         interval length (30; PLAYCALL_INTERVAL)\n"
-		"  --first-interval S   length of the first interval (= --interval; PLAYCALL_FIRST_INTERVAL)\n"
+		"  --first-interval S   length of the first interval (= --interval; 5 with a cloud backend; PLAYCALL_FIRST_INTERVAL)\n"
 		"  --backend NAME       auto, or one of:");
 	for (size_t i = 0; det_backends[i]; i++)
 		fprintf(fp, " %s", det_backends[i]->name);
@@ -167,6 +167,8 @@ int main(int argc, char **argv)
 	if (session && argc - optind > 1)
 		usage_error("--session: one VIDEO only (each video is its own session)");
 	const struct det_backend *b = pick_backend(backend_name);
+	if (o.first_interval == 0 && b->first_interval > 0 && b->first_interval < o.interval)
+		o.first_interval = b->first_interval;
 	char err[512];
 	if (b->setup && b->setup(err, sizeof err) < 0)
 		pc_die(PC_EXIT_USAGE, "%s", err);

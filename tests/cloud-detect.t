@@ -207,4 +207,12 @@ is "$?" 1 "openai 400: exit 1"
 is "$(field "$T/f" 'len(of("error"))')" 1 "openai 400: one error"
 like "$(field "$T/f" 'of("error")[0]["message"]')" "OpenAI chat: HTTP 400 invalid_request_error: Invalid model for vision\." \
 	"openai 400: the service's message as it is"
+# ---- the first interval: short by default with a cloud backend ----
+detect --json --backend gemini --interval 15 "$T/m.mp4" >"$T/fi" 2>/dev/null
+is "$(field "$T/fi" '[of("session")[0]["first_interval"], [r["end"] for r in of("events")]]')" "[5, [5, 20, 30]]" \
+	"gemini: without --first-interval the first interval is 5 s"
+detect --json --backend gemini --interval 15 --first-interval 15 "$T/m.mp4" >"$T/fi2" 2>/dev/null
+is "$(field "$T/fi2" '[r["end"] for r in of("events")]')" "[15, 30]" "gemini: --first-interval still wins"
+detect --json --backend local --interval 15 "$T/m.mp4" >"$T/fi3" 2>/dev/null
+is "$(field "$T/fi3" '[r["end"] for r in of("events")]')" "[15, 30]" "local: the first interval is --interval"
 done_testing
