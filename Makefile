@@ -35,7 +35,12 @@ FUZZ_RUNS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 .PHONY: all check check-unit check-sanitize fuzz install uninstall clean bench
 all: $(BINS)
 
-$(O)/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
+# The data folder is compiled in: objects are rebuilt when it changes
+# (make PREFIX=/opt/x install after a plain make).
+DATADIR_STAMP := $(O)/datadir.stamp
+$(shell mkdir -p $(O) && (echo '$(DATADIR)' | cmp -s - $(DATADIR_STAMP) || echo '$(DATADIR)' > $(DATADIR_STAMP)))
+
+$(O)/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h) $(DATADIR_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
