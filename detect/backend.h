@@ -75,18 +75,19 @@ struct det_option {
 
 struct det_job;
 
-/* A remote backend's default first interval, seconds. */
-#define DET_REMOTE_FIRST_INTERVAL 5
+/* A remote backend's default interval, seconds. */
+#define DET_REMOTE_INTERVAL 5
 
 struct det_backend {
 	const char *name;               /* --backend NAME, and each record's "backend" */
 	const char *key_env;            /* NULL: needs no key; else auto picks it when set */
 	struct det_option *options;     /* NULL, or an array ending with {0} */
-	/* The first interval's length when --first-interval is not given; 0:
-	 * the same as --interval.  A remote backend's first answer waits for a
-	 * whole first interval to be sent and watched, so a short one brings
-	 * the first highlight sooner. */
-	double first_interval;
+	/* The interval when --interval is not given; 0: 30 s.  A remote
+	 * backend analyses short segments, each by its own request: a record
+	 * per segment passes their events on as soon as they exist, where a
+	 * 30 s interval would hold them until its last segment is back (and
+	 * narrate's windows settle sooner). */
+	double interval;
 	/* Once, before any file: check options and keys.  -1 with a reason:
 	 * detect exits 2 (a usage or configuration error). */
 	int (*setup)(char *err, size_t errlen);

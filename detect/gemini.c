@@ -409,7 +409,7 @@ const struct det_backend det_backend_gemini = {
 	.name = "gemini",
 	.key_env = "GEMINI_API_KEY",
 	.options = gemini_options,
-	.first_interval = DET_REMOTE_FIRST_INTERVAL,
+	.interval = DET_REMOTE_INTERVAL,
 	.setup = gemini_setup,
 	.start = gemini_start,
 };

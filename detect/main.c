@@ -35,8 +35,8 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: detect [options] VIDEO...\n"
-		"  --interval S         interval length (30; PLAYCALL_INTERVAL)\n"
-		"  --first-interval S   length of the first interval (= --interval; 5 with a cloud backend; PLAYCALL_FIRST_INTERVAL)\n"
+		"  --interval S         interval length (30; 5 with a cloud backend; PLAYCALL_INTERVAL)\n"
+		"  --first-interval S   length of the first interval (= --interval; PLAYCALL_FIRST_INTERVAL)\n"
 		"  --backend NAME       auto, or one of:");
 	for (size_t i = 0; det_backends[i]; i++)
 		fprintf(fp, " %s", det_backends[i]->name);
@@ -129,7 +129,8 @@ int main(int argc, char **argv)
 	struct det_opts o = {.interval = 30, .first_interval = 0, .threshold = 0};
 	const char *backend_name = env("PLAYCALL_DETECT_BACKEND") ? env("PLAYCALL_DETECT_BACKEND") : "auto";
 	const char *session = NULL;
-	if (env("PLAYCALL_INTERVAL"))
+	int interval_given = env("PLAYCALL_INTERVAL") != NULL;
+	if (interval_given)
 		o.interval = seconds("PLAYCALL_INTERVAL", env("PLAYCALL_INTERVAL"), 1);
 	if (env("PLAYCALL_FIRST_INTERVAL"))
 		o.first_interval = seconds("PLAYCALL_FIRST_INTERVAL", env("PLAYCALL_FIRST_INTERVAL"), 1);
@@ -140,7 +141,7 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_INTERVAL: o.interval = seconds("--interval", optarg, 1); break;
+		case OPT_INTERVAL: o.interval = seconds("--interval", optarg, 1); interval_given = 1; break;
 		case OPT_FIRST: o.first_interval = seconds("--first-interval", optarg, 1); break;
 		case OPT_BACKEND: backend_name = optarg; break;
 		case OPT_OUT: pc_set_out_root(optarg); break;
@@ -167,8 +168,8 @@ int main(int argc, char **argv)
 	if (session && argc - optind > 1)
 		usage_error("--session: one VIDEO only (each video is its own session)");
 	const struct det_backend *b = pick_backend(backend_name);
-	if (o.first_interval == 0 && b->first_interval > 0 && b->first_interval < o.interval)
-		o.first_interval = b->first_interval;
+	if (!interval_given && b->interval > 0)
+		o.interval = b->interval;
 	char err[512];
 	if (b->setup && b->setup(err, sizeof err) < 0)
 		pc_die(PC_EXIT_USAGE, "%s", err);

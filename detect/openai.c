@@ -250,7 +250,7 @@ const struct det_backend det_backend_openai = {
 	.name = "openai",
 	.key_env = "OPENAI_API_KEY",
 	.options = openai_options,
-	.first_interval = DET_REMOTE_FIRST_INTERVAL,
+	.interval = DET_REMOTE_INTERVAL,
 	.setup = openai_setup,
 	.start = openai_start,
 };

@@ -160,9 +160,9 @@ like "$out" "GEMINI_API_KEY" "no key: says which variable"
 fake_reset
 printf '%s\n' "$FAKE_GEMINI_KEY" >"$T/gemini-key"
 (cd "$T" && cp m.mp4 game.mp4 && env -u GEMINI_API_KEY GEMINI_API_KEY_FILE="$T/gemini-key" \
-	detect --backend gemini --first-interval 5 game.mp4 >"$T/ex1" 2>/dev/null)
+	detect --backend gemini --interval 15 game.mp4 >"$T/ex1" 2>/dev/null)
 is "$?" 0 "example: the key from GEMINI_API_KEY_FILE"
-is "$(field "$T/ex1" '[len(of("events")), of("session")[0]["backend"]]')" '[2, "gemini"]' "example: both intervals (5 s, then 30 s), by gemini"
+is "$(field "$T/ex1" '[len(of("events")), of("session")[0]["backend"]]')" '[2, "gemini"]' "example: both 15 s intervals, by gemini"
 is "$(fake_field 'all(r["headers"]["x-goog-api-key"] is True for r in rs) and len(of("generate")) > 0')" true \
 	"example: the file's key went in the header"
 fake_reset
@@ -207,12 +207,14 @@ is "$?" 1 "openai 400: exit 1"
 is "$(field "$T/f" 'len(of("error"))')" 1 "openai 400: one error"
 like "$(field "$T/f" 'of("error")[0]["message"]')" "OpenAI chat: HTTP 400 invalid_request_error: Invalid model for vision\." \
 	"openai 400: the service's message as it is"
-# ---- the first interval: short by default with a cloud backend ----
-detect --json --backend gemini --interval 15 "$T/m.mp4" >"$T/fi" 2>/dev/null
-is "$(field "$T/fi" '[of("session")[0]["first_interval"], [r["end"] for r in of("events")]]')" "[5, [5, 20, 30]]" \
-	"gemini: without --first-interval the first interval is 5 s"
-detect --json --backend gemini --interval 15 --first-interval 15 "$T/m.mp4" >"$T/fi2" 2>/dev/null
-is "$(field "$T/fi2" '[r["end"] for r in of("events")]')" "[15, 30]" "gemini: --first-interval still wins"
-detect --json --backend local --interval 15 "$T/m.mp4" >"$T/fi3" 2>/dev/null
-is "$(field "$T/fi3" '[r["end"] for r in of("events")]')" "[15, 30]" "local: the first interval is --interval"
+# ---- the interval: short by default with a cloud backend ----
+detect --json --backend gemini "$T/m.mp4" >"$T/fi" 2>/dev/null
+is "$(field "$T/fi" '[of("session")[0]["interval"], [r["end"] for r in of("events")]]')" "[5, [5, 10, 15, 20, 25, 30]]" \
+	"gemini: without --interval the intervals are 5 s"
+detect --json --backend gemini --interval 15 "$T/m.mp4" >"$T/fi2" 2>/dev/null
+is "$(field "$T/fi2" '[r["end"] for r in of("events")]')" "[15, 30]" "gemini: --interval still wins"
+PLAYCALL_INTERVAL=10 detect --json --backend gemini "$T/m.mp4" >"$T/fi4" 2>/dev/null
+is "$(field "$T/fi4" '[r["end"] for r in of("events")]')" "[10, 20, 30]" "gemini: so does PLAYCALL_INTERVAL"
+detect --json --backend local "$T/m.mp4" >"$T/fi3" 2>/dev/null
+is "$(field "$T/fi3" '[r["end"] for r in of("events")]')" "[30]" "local: the interval is 30 s"
 done_testing
