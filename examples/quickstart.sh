@@ -21,7 +21,7 @@ if [ ! -s "$sample" ]; then
 fi
 export PLAYCALL_OUT="$work/videos"
 echo "narrating: detect | narrate | speak | splice"
-detect "$sample" | narrate | speak | splice --json | tee "$work/records.ndjson" | tail -n 1
+detect "$sample" | narrate | speak | splice --json | tee "$work/records.ndjson" | sed -n "/\"type\":\"complete\"/p"
 port=${PORT:-8000}
 echo "serving: open http://127.0.0.1:$port/ (pick sample-match.mp4), or"
 echo "         curl -N http://127.0.0.1:$port/analyze-stream/sample-match.mp4"
