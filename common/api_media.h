@@ -30,13 +30,14 @@ typedef void (*api_segment_cb)(void *arg, int index, const char *path, double st
 /* The end: 0, or -1 with ffmpeg's reason (the segments so far stay valid). */
 typedef void (*api_media_done_cb)(void *arg, int status, const char *err);
 /* Cut src into dir/seg_NNNN.mp4 at the cut points: the video copied (cut at
- * the keyframe at or after each point), audio re-encoded to AAC so any
- * source audio fits in MP4.  height > 0: the video re-encoded instead, one
+ * the keyframe at or after each point).  The audio is copied when acodec
+ * (the source's, from ffprobe) is AAC or MP3, which MP4 holds as they are;
+ * any other is re-encoded to AAC.  height > 0: the video re-encoded instead, one
  * frame a second at that height, every frame a keyframe (cut exactly): far
  * fewer bytes to send, and what a model samples from a video anyway. */
 #define API_REDUCED_FPS 1
 struct api_segmenter *api_segment_start(struct loop *l, const char *src, const char *dir,
-					const double *cuts, int ncuts, int height,
+					const char *acodec, const double *cuts, int ncuts, int height,
 					api_segment_cb on_segment, api_media_done_cb on_done, void *arg);
 void api_segment_cancel(struct api_segmenter *s);   /* kills ffmpeg; no more callbacks */
 

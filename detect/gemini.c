@@ -399,7 +399,7 @@ static int gemini_start(struct det_job *job)
 	}
 	double *cuts = pc_xcalloc(API_SEGMENTS_MAX, sizeof *cuts);
 	int n = api_segment_cuts(job->bounds, job->intervals, segment_len, cuts, API_SEGMENTS_MAX);
-	g->seg = api_segment_start(job->loop, job->source, g->dir, cuts, n, reduce_height, on_segment,
+	g->seg = api_segment_start(job->loop, job->source, g->dir, job->mi->acodec, cuts, n, reduce_height, on_segment,
 				   on_segments_done, g);
 	free(cuts);
 	return 0;

@@ -141,7 +141,7 @@ int main(void)
 	struct run r;
 	memset(&r, 0, sizeof r);
 	double cuts[] = {5, 10, 15};
-	api_segment_start(l, video, dir, cuts, 3, 0, on_seg, on_end, &r);
+	api_segment_start(l, video, dir, "aac", cuts, 3, 0, on_seg, on_end, &r);
 	run_loop(l, &r.done);
 	ok(r.done && r.status == 0, "segments: ffmpeg done (%s)", r.err);
 	is_num(r.segs, 4, 0, "segments: 4 reported");
@@ -157,13 +157,32 @@ int main(void)
 	snprintf(rdir, sizeof rdir, "%s/reduced", dir);
 	pc_mkdirs(rdir);
 	memset(&r, 0, sizeof r);
-	api_segment_start(l, video, rdir, cuts, 3, 90, on_seg, on_end, &r);
+	api_segment_start(l, video, rdir, "aac", cuts, 3, 90, on_seg, on_end, &r);
 	run_loop(l, &r.done);
 	ok(r.done && r.status == 0 && r.segs == 4, "reduced segments: 4 (%s)", r.err);
 	ok(fabs(r.start[1] - 5) < 0.05 && fabs(r.start[2] - 10) < 0.05 && fabs(r.start[3] - 15) < 0.05,
 	   "reduced segments: cut at the points (%.3f %.3f %.3f)", r.start[1], r.start[2], r.start[3]);
 	ok(media_probe(r.path[1], &mi, err, sizeof err) == 0 && mi.height == 90 && fabs(mi.fps - 1) < 0.01 &&
 	   mi.has_audio && fabs(mi.duration - 5) < 0.1, "reduced segments: 90 px high, 1 frame a second, with sound");
+
+	/* MP3 goes into MP4 as it is; audio of unknown kind becomes AAC. */
+	char mp3[PATH_MAX];
+	snprintf(mp3, sizeof mp3, "%s/mp3.mp4", dir);
+	char *mk3[] = {"ffmpeg", "-nostdin", "-v", "error", "-y", "-i", video, "-c:v", "copy", "-c:a", "libmp3lame",
+		       mp3, NULL};
+	ok(proc_run(&p, mk3, NULL, 120000) == 0, "an MP4 with MP3 audio (%s)", p.err);
+	const char *kinds[] = {"mp3", NULL}, *want[] = {"mp3", "aac"};
+	for (int k = 0; k < 2; k++) {
+		char kdir[PATH_MAX];
+		snprintf(kdir, sizeof kdir, "%s/audio%d", dir, k);
+		pc_mkdirs(kdir);
+		memset(&r, 0, sizeof r);
+		api_segment_start(l, mp3, kdir, kinds[k], cuts, 3, 90, on_seg, on_end, &r);
+		run_loop(l, &r.done);
+		ok(r.done && r.status == 0 && r.segs == 4 && media_probe(r.path[2], &mi, err, sizeof err) == 0 &&
+		   !strcmp(mi.acodec, want[k]) && fabs(mi.duration - 5) < 0.1,
+		   "segments: source audio %s gives %s audio (%s)", kinds[k] ? kinds[k] : "unknown", want[k], mi.acodec);
+	}
 
 	memset(&r, 0, sizeof r);
 	api_frames_start(l, video, 1, 160, on_frame, on_end, &r);
@@ -178,7 +197,7 @@ int main(void)
 	run_loop(l, &r.done);
 	ok(r.status < 0 && strstr(r.err, "sampling frames: ") && strstr(r.err, "No such file"), "frames: a missing file is an error with ffmpeg's reason");
 	memset(&r, 0, sizeof r);
-	api_segment_start(l, "/nonexistent.mp4", dir, cuts, 3, 0, on_seg, on_end, &r);
+	api_segment_start(l, "/nonexistent.mp4", dir, NULL, cuts, 3, 0, on_seg, on_end, &r);
 	run_loop(l, &r.done);
 	ok(r.status < 0 && strstr(r.err, "cutting segments: ") && strstr(r.err, "No such file"), "segments: likewise");
 	printf("# %s\n", r.err);
