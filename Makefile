@@ -10,7 +10,7 @@ O       ?= build
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = json-c libcurl
+PKGS     = json-c libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 ALL_CFLAGS  = -std=c11 -Wall -Wextra -Werror -Icommon $(PKG_CFLAGS) \

@@ -9,12 +9,9 @@
 
 struct buf;
 
-/* SHA-256 (FIPS 180-4). */
+/* SHA-256 (FIPS 180-4), by libcrypto.  Every init is ended by a final. */
 struct sha256 {
-	uint32_t h[8];
-	uint64_t bytes;
-	unsigned char block[64];
-	size_t fill;
+	void *ctx;              /* EVP_MD_CTX * */
 };
 void sha256_init(struct sha256 *c);
 void sha256_update(struct sha256 *c, const void *data, size_t len);
