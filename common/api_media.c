@@ -124,7 +124,8 @@ struct api_segmenter *api_segment_start(struct loop *l, const char *src, const c
 		buf_printf(&times, "%s%.3f", i ? "," : "", cuts[i]);
 	buf_printf(&pattern, "%s/seg_%%04d.mp4", dir);
 	char vf[64], fps[16];
-	snprintf(vf, sizeof vf, "fps=%d,scale=-2:%d", API_REDUCED_FPS, height > 0 ? height : 360);
+	/* Never taller than the source: an upscaled frame only costs bytes. */
+	snprintf(vf, sizeof vf, "fps=%d,scale=-2:'min(%d,trunc(ih/2)*2)'", API_REDUCED_FPS, height > 0 ? height : 360);
 	snprintf(fps, sizeof fps, "%d", API_REDUCED_FPS);
 	/* -segment_list pipe:1: ffmpeg writes each segment's line once the
 	 * segment file is closed, so it can go at once. */

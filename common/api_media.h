@@ -32,9 +32,10 @@ typedef void (*api_media_done_cb)(void *arg, int status, const char *err);
 /* Cut src into dir/seg_NNNN.mp4 at the cut points: the video copied (cut at
  * the keyframe at or after each point).  The audio is copied when acodec
  * (the source's, from ffprobe) is AAC or MP3, which MP4 holds as they are;
- * any other is re-encoded to AAC.  height > 0: the video re-encoded instead, one
- * frame a second at that height, every frame a keyframe (cut exactly): far
- * fewer bytes to send, and what a model samples from a video anyway. */
+ * any other is re-encoded to AAC.  height > 0: the video re-encoded
+ * instead, one frame a second at that height (or the source's, if lower),
+ * every frame a keyframe (cut exactly): far fewer bytes to send, and what
+ * a model samples from a video anyway. */
 #define API_REDUCED_FPS 1
 struct api_segmenter *api_segment_start(struct loop *l, const char *src, const char *dir,
 					const char *acodec, const double *cuts, int ncuts, int height,

@@ -1,9 +1,10 @@
 /* detect --backend gemini: video analysis by Google Gemini.
  *
  * Two ways to send the video (--gemini-upload):
- *   segments (default)  ffmpeg cuts the video at keyframes (-c copy, no
- *       re-encode) at every interval bound and every --gemini-segment
- *       seconds; segments are uploaded in order (Files API, resumable) as
+ *   segments (default)  ffmpeg cuts the video at every interval bound and
+ *       every --gemini-segment seconds, re-encoded at one frame a second
+ *       (--gemini-video HEIGHT, the default) or copied and cut at keyframes
+ *       (--gemini-video copy); segments are uploaded in order (Files API, resumable) as
  *       soon as each is cut, and each is analysed as soon as it is ACTIVE,
  *       --gemini-jobs requests in flight.  The first interval waits for its
  *       own segment only, not for the whole upload.
@@ -28,6 +29,11 @@
 #include <unistd.h>
 
 #define GEMINI_SEGMENT_DEFAULT "5"
+/* Gemini samples a video at one frame a second and gives each frame a
+ * fixed budget of about 258 tokens (its video-understanding docs), sound at
+ * 1 kbps mono: one 640x360 frame a second, with the sound as it is, carries
+ * what the model takes in, in a tenth of the bytes of 720p. */
+#define GEMINI_VIDEO_DEFAULT "360"
 
 static struct det_option gemini_options[] = {
 	{"gemini-model", "PLAYCALL_GEMINI_MODEL", "NAME", "the Gemini model that watches the video",
@@ -41,8 +47,8 @@ static struct det_option gemini_options[] = {
 	{"gemini-segment", "PLAYCALL_GEMINI_SEGMENT", "S", "longest segment in seconds (with --gemini-upload segments)",
 	 GEMINI_SEGMENT_DEFAULT, NULL},
 	{"gemini-video", "PLAYCALL_GEMINI_VIDEO", "HOW",
-	 "copy: segments as they are; a height (360): re-encoded at 1 frame a second, far fewer bytes to send",
-	 "copy", NULL},
+	 "a height: re-encoded at 1 frame a second, far fewer bytes to send; copy: segments as they are",
+	 GEMINI_VIDEO_DEFAULT, NULL},
 	{"gemini-uploads", "PLAYCALL_GEMINI_UPLOADS", "N",
 	 "segment uploads at once (they share the uplink: one at a time brings the first segments soonest)", "1", NULL},
 	{"gemini-lines", "PLAYCALL_DETECT_LINES", "LANG",

@@ -25,6 +25,7 @@ num_near "$(top "$T/g1" 20 30)" 23 1 "gemini: the top event of 20-30 s is the bu
 is "$(field "$T/g1" 'all(e.get("line") and e.get("line_lang") == "en" for r in of("events") for e in r["events"])')" \
 	true "gemini: each event has a commentary line in en"
 is "$(fake_field 'rs[0]["endpoint"]')" upload_start "gemini: the upload starts first"
+g1_bytes=$(fake_field 'sum(r["body_bytes"] for r in of("upload"))')
 is "$(fake_field 'len(of("upload_start")) == len(of("upload")) == len(of("generate")) >= 3')" true \
 	"gemini: each segment uploaded once and analysed once (at least one per interval)"
 is "$(fake_field 'sorted(set((r["headers"].get("x-goog-upload-protocol"), r["headers"].get("x-goog-upload-command"), r["headers"].get("x-goog-upload-header-content-type")) for r in of("upload_start")))')" \
@@ -76,15 +77,19 @@ is "$(field "$T/w1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in
 	"$(field "$T/g1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
 	"whole: the same events as segments (the split does not change them)"
 
-# ---- reduced video: re-encoded segments, far fewer bytes, the same moments ----
+# ---- the video: reduced by default (1 frame a second, 360 px), or copied ----
+is "$(fake_field 'sum(r["body_bytes"] for r in of("upload"))')" "$(stat -c %s "$T/m.mp4")" \
+	"whole: the file sent as it is"
 fake_reset
-$D --backend gemini --gemini-video 90 "$T/m.mp4" >"$T/r1" 2>/dev/null
-is "$?" 0 "--gemini-video 90: exit 0"
-num_cmp "$(fake_field 'sum(r["body_bytes"] for r in of("upload"))')" "<" \
-	"$(( $(stat -c %s "$T/m.mp4") / 2 ))" "--gemini-video 90: less than half the bytes sent"
-is "$(field "$T/r1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
+$D --backend gemini --gemini-video copy "$T/m.mp4" >"$T/c1" 2>/dev/null
+is "$?" 0 "--gemini-video copy: exit 0"
+num_cmp "$(fake_field 'sum(r["body_bytes"] for r in of("upload"))')" ">" \
+	"$(( $(stat -c %s "$T/m.mp4") * 9 / 10 ))" "--gemini-video copy: about the file's bytes sent"
+num_cmp "$(fake_field 'sum(r["body_bytes"] for r in of("upload"))')" ">" \
+	"$(( g1_bytes * 2 ))" "--gemini-video copy: more than twice the bytes of the default"
+is "$(field "$T/c1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
 	"$(field "$T/g1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
-	"--gemini-video 90: the same moments"
+	"--gemini-video copy: the same moments as the reduced video"
 out=$($D --backend gemini --gemini-video 91 "$T/m.mp4" 2>&1)
 is "$?" 2 "--gemini-video 91: usage error"
 like "$out" "--gemini-video: copy, or an even height" "--gemini-video 91: says what it takes"
