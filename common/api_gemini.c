@@ -173,6 +173,21 @@ static json_object *user_content(json_object *parts)
 	return contents;
 }
 
+/* contents: the video part (if any), then the prompt. */
+static json_object *request_body(json_object *video, const char *prompt, json_object *schema)
+{
+	json_object *text = json_object_new_object();
+	json_object_object_add(text, "text", json_object_new_string(prompt));
+	json_object *parts = json_object_new_array();
+	if (video)
+		json_object_array_add(parts, video);
+	json_object_array_add(parts, text);
+	json_object *body = json_object_new_object();
+	json_object_object_add(body, "contents", user_content(parts));
+	json_object_object_add(body, "generationConfig", generation_config(schema));
+	return body;
+}
+
 json_object *api_gemini_video_body(const char *file_uri, const char *mime, double start, double end,
 				   const char *prompt, json_object *schema)
 {
@@ -188,27 +203,26 @@ json_object *api_gemini_video_body(const char *file_uri, const char *mime, doubl
 		json_object_object_add(vm, "endOffset", json_object_new_string(api_gemini_duration(end, b, sizeof b)));
 		json_object_object_add(video, "videoMetadata", vm);
 	}
-	json_object *text = json_object_new_object();
-	json_object_object_add(text, "text", json_object_new_string(prompt));
-	json_object *parts = json_object_new_array();
-	json_object_array_add(parts, video);
-	json_object_array_add(parts, text);
-	json_object *body = json_object_new_object();
-	json_object_object_add(body, "contents", user_content(parts));
-	json_object_object_add(body, "generationConfig", generation_config(schema));
-	return body;
+	return request_body(video, prompt, schema);
+}
+
+json_object *api_gemini_inline_video_body(const void *data, size_t len, const char *mime, const char *prompt,
+					  json_object *schema)
+{
+	struct buf b64 = {0};
+	api_base64(data, len, &b64);
+	json_object *inline_data = json_object_new_object();
+	json_object_object_add(inline_data, "mimeType", json_object_new_string(mime));
+	json_object_object_add(inline_data, "data", json_object_new_string_len(b64.data ? b64.data : "", (int)b64.len));
+	buf_free(&b64);
+	json_object *video = json_object_new_object();
+	json_object_object_add(video, "inlineData", inline_data);
+	return request_body(video, prompt, schema);
 }
 
 json_object *api_gemini_text_body(const char *prompt, json_object *schema)
 {
-	json_object *text = json_object_new_object();
-	json_object_object_add(text, "text", json_object_new_string(prompt));
-	json_object *parts = json_object_new_array();
-	json_object_array_add(parts, text);
-	json_object *body = json_object_new_object();
-	json_object_object_add(body, "contents", user_content(parts));
-	json_object_object_add(body, "generationConfig", generation_config(schema));
-	return body;
+	return request_body(NULL, prompt, schema);
 }
 
 struct http_req *api_gemini_generate_req(const struct api_client *c, const char *model, json_object *body)

@@ -43,6 +43,12 @@ int api_gemini_parse_generate(const char *body, size_t len, struct buf *text,
  * startOffset / endOffset).  schema is taken (owned by the body). */
 json_object *api_gemini_video_body(const char *file_uri, const char *mime, double start, double end,
 				   const char *prompt, json_object *schema);
+/* The video itself in the request (Part.inlineData, base64): no upload, no
+ * wait for processing, one round trip; for requests under
+ * GEMINI_REQUEST_MAX. */
+#define GEMINI_REQUEST_MAX (20 * 1024 * 1024)
+json_object *api_gemini_inline_video_body(const void *video, size_t len, const char *mime, const char *prompt,
+					  json_object *schema);
 json_object *api_gemini_text_body(const char *prompt, json_object *schema);
 /* POST {base}/v1beta/models/{model}:generateContent with body (not taken). */
 struct http_req *api_gemini_generate_req(const struct api_client *c, const char *model, json_object *body);

@@ -1,9 +1,13 @@
 /* Growable byte buffer. */
+#define _GNU_SOURCE
 #include "pc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void buf_reserve(struct buf *b, size_t extra)
 {
@@ -64,4 +68,43 @@ void buf_free(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+int pc_read_file(const char *path, void (*sink)(void *ctx, const void *data, size_t len), void *ctx)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char chunk[65536];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		sink(ctx, chunk, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+static void buf_sink(void *ctx, const void *data, size_t len)
+{
+	buf_append(ctx, data, len);
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	size_t start = b->len;
+	if (pc_read_file(path, buf_sink, b) < 0) {
+		int saved = errno;
+		b->len = start;
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }

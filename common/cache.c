@@ -65,29 +65,6 @@ void sha256_hex(const void *data, size_t len, char out[65])
 	to_hex(digest, out);
 }
 
-/* Every byte of the file at path, in pieces, to sink.  0, or -1 with errno. */
-static int read_file(const char *path, void (*sink)(void *ctx, const void *data, size_t len), void *ctx)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	char chunk[65536];
-	ssize_t n;
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		sink(ctx, chunk, (size_t)n);
-	}
-	close(fd);
-	return 0;
-}
-
 static void sha256_sink(void *ctx, const void *data, size_t len)
 {
 	sha256_update(ctx, data, len);
@@ -97,7 +74,7 @@ int sha256_file(const char *path, char out[65])
 {
 	struct sha256 c;
 	sha256_init(&c);
-	if (read_file(path, sha256_sink, &c) < 0)
+	if (pc_read_file(path, sha256_sink, &c) < 0)
 		return -1;
 	unsigned char digest[32];
 	sha256_final(&c, digest);
@@ -275,23 +252,13 @@ int cache_store_data(const char *kind, const char *key, const char *ext, const v
 	return atomic_write(path, data, len);
 }
 
-static void buf_sink(void *ctx, const void *data, size_t len)
-{
-	buf_append(ctx, data, len);
-}
-
 int cache_load_data(const char *kind, const char *key, const char *ext, struct buf *b)
 {
 	char path[PATH_MAX];
 	if (!cache_lookup(kind, key, ext, path, sizeof path))
 		return 0;
-	size_t start = b->len;
-	if (read_file(path, buf_sink, b) < 0) {
-		/* A read error is a miss, not half an entry. */
-		b->len = start;
-		return 0;
-	}
-	return 1;
+	/* A read error is a miss, not half an entry. */
+	return buf_read_file(b, path) == 0;
 }
 
 int cache_copy_out(const char *cached, const char *dst)

@@ -42,6 +42,10 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 const char *buf_cstr(struct buf *b);   /* NUL-terminated view */
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
+/* Every byte of the file at path, in pieces, to sink.  0, or -1 with errno. */
+int pc_read_file(const char *path, void (*sink)(void *ctx, const void *data, size_t len), void *ctx);
+/* The file at path appended to b.  0, or -1 with errno (b as it was). */
+int buf_read_file(struct buf *b, const char *path);
 
 /* ---- clock.c: times as text ---- */
 /* "HH:MM:SS" from seconds (floored, negative clamps to 0); buf >= 16 bytes. */

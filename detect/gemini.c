@@ -4,10 +4,12 @@
  *   segments (default)  ffmpeg cuts the video at every interval bound and
  *       every --gemini-segment seconds, re-encoded at one frame a second
  *       (--gemini-video HEIGHT, the default) or copied and cut at keyframes
- *       (--gemini-video copy); segments are uploaded in order (Files API, resumable) as
- *       soon as each is cut, and each is analysed as soon as it is ACTIVE,
- *       --gemini-jobs requests in flight.  The first interval waits for its
- *       own segment only, not for the whole upload.
+ *       (--gemini-video copy).  A reduced segment goes inline in its
+ *       analysis request: one round trip, no upload, no wait for the file
+ *       to be processed.  A copied one is uploaded first (Files API,
+ *       resumable), in order, as soon as it is cut.  Each is analysed as
+ *       soon as it can be, --gemini-jobs requests in flight: the first
+ *       interval waits for its own segment only, not for the whole video.
  *   whole  one upload of the file, then one generateContent per interval
  *       with videoMetadata start/end offsets (the seed's way).
  * Either way the answer is JSON through a response schema: per event t,
@@ -112,8 +114,28 @@ struct preq {                /* one analysis request */
 	struct gem *g;
 	int piece;
 	struct http_req *r;
-	char uri[GEMINI_URI_MAX];
+	char err[PATH_MAX + 128];    /* the inline segment could not be read */
 };
+
+/* A reduced segment this small goes in its analysis request itself
+ * (base64 adds a third; the prompt and schema fit in what is left). */
+#define GEMINI_INLINE_MAX ((long long)GEMINI_REQUEST_MAX / 4 * 3 - 256 * 1024)
+
+struct piece_video {         /* a piece's video, in its priv */
+	int is_inline;           /* where: a segment file sent inline; else an uploaded file's URI */
+	long long size;
+	char where[];
+};
+
+static struct piece_video *piece_video_new(int is_inline, long long size, const char *where)
+{
+	size_t n = strlen(where) + 1;
+	struct piece_video *v = pc_xmalloc(sizeof *v + n);
+	v->is_inline = is_inline;
+	v->size = size;
+	memcpy(v->where, where, n);
+	return v;
+}
 
 struct gem {
 	struct cloud c;              /* first: c.owner is this */
@@ -162,7 +184,27 @@ static void on_analysis(struct http_req *r, struct http_resp *resp, void *arg)
 	(void)r;
 	g->reqs[piece] = NULL;
 	free(p);
+	const struct piece_video *v = g->c.pieces[piece].priv;
+	if (v && v->is_inline) {
+		g->bytes_done += v->size;
+		progress_total(g);
+	}
 	cloud_piece_answer(&g->c, piece, resp, api_gemini_parse_generate, "Gemini generateContent", lines_lang);
+}
+
+/* An inline segment that cannot be read fails its piece, from the loop:
+ * start_piece runs inside the queue's pump. */
+static void on_unreadable(struct loop *l, void *arg)
+{
+	struct preq *p = arg;
+	struct gem *g = p->g;
+	int piece = p->piece;
+	char err[sizeof p->err];
+	(void)l;
+	snprintf(err, sizeof err, "%s", p->err);
+	g->reqs[piece] = NULL;
+	free(p);
+	cloud_piece_done(&g->c, piece, NULL, err);
 }
 
 static void start_piece(struct cloud *c, int index)
@@ -175,11 +217,27 @@ static void start_piece(struct cloud *c, int index)
 	struct buf prompt = {0};
 	api_detect_prompt(&prompt, pc->start, pc->end - pc->start, lines_lang[0] != 0, lines_lang);
 	json_object *schema = api_events_schema(API_DIALECT_GEMINI, lines_lang[0] != 0);
+	const struct piece_video *v = pc->priv;
 	json_object *body;
-	if (g->whole)
+	if (g->whole) {
 		body = api_gemini_video_body(g->file_uri, g->mime, pc->start, pc->end, buf_cstr(&prompt), schema);
-	else
-		body = api_gemini_video_body((const char *)pc->priv, "video/mp4", -1, -1, buf_cstr(&prompt), schema);
+	} else if (v->is_inline) {
+		struct buf video = {0};
+		if (buf_read_file(&video, v->where) < 0) {
+			snprintf(p->err, sizeof p->err, "reading segment %s: %s", v->where, strerror(errno));
+			json_object_put(schema);
+			buf_free(&prompt);
+			preq_slot(g, index, p);
+			loop_add_timer(g->job->loop, 0, on_unreadable, p);
+			return;
+		}
+		/* The request holds the bytes now, retries too. */
+		unlink(v->where);
+		body = api_gemini_inline_video_body(video.data, video.len, "video/mp4", buf_cstr(&prompt), schema);
+		buf_free(&video);
+	} else {
+		body = api_gemini_video_body(v->where, "video/mp4", -1, -1, buf_cstr(&prompt), schema);
+	}
 	buf_free(&prompt);
 	p->r = api_gemini_generate_req(&client, opt(OPT_MODEL), body);
 	json_object_put(body);
@@ -221,7 +279,7 @@ static void on_segment_uploaded(struct gemini_upload *u, const struct api_gemini
 		pump_uploads(g);
 		return;
 	}
-	g->c.pieces[up->piece].priv = pc_xstrdup(f->uri);
+	g->c.pieces[up->piece].priv = piece_video_new(0, up->size, f->uri);
 	cloud_piece_ready(&g->c, up->piece);
 	pump_uploads(g);
 }
@@ -253,6 +311,12 @@ static void on_segment(void *arg, int index, const char *path, double start, dou
 		/* Every interval it touches came from the cache. */
 		unlink(path);
 		cloud_piece_done(&g->c, piece, json_object_new_array(), NULL);
+		return;
+	}
+	if (reduce_height > 0 && (long long)st.st_size <= GEMINI_INLINE_MAX) {
+		g->c.pieces[piece].priv = piece_video_new(1, (long long)st.st_size, path);
+		g->bytes_total += (long long)st.st_size;
+		cloud_piece_ready(&g->c, piece);
 		return;
 	}
 	if (g->nups == g->capups) {
@@ -364,12 +428,19 @@ static void cleanup(struct cloud *c)
 	}
 	for (int i = 0; i < g->nreqs; i++) {
 		if (g->reqs[i]) {
-			http_cancel(g->reqs[i]->r);
+			if (g->reqs[i]->r)
+				http_cancel(g->reqs[i]->r);
+			else
+				loop_del_timers(g->job->loop, g->reqs[i]);   /* on_unreadable */
 			free(g->reqs[i]);
 		}
 	}
-	for (int k = 0; k < c->npieces; k++)
+	for (int k = 0; k < c->npieces; k++) {
+		const struct piece_video *v = c->pieces[k].priv;
+		if (v && v->is_inline)
+			unlink(v->where);    /* not sent, or already gone */
 		free(c->pieces[k].priv);
+	}
 	if (g->dir[0])
 		rmdir(g->dir);
 	free(g->ups);

@@ -19,8 +19,8 @@ final=$(field "$T/g" 'of("complete")[0]["path"]')
 ok "$([ -s "$final" ]; echo $?)" "the final reel exists"
 is "$(ffprobe -v error -show_entries stream=codec_type -of csv=p=0 "$final" | grep -E 'audio|video' | sort -u | tr '\n' ' ')" \
 	"audio video " "the reel has sound and picture"
-is "$(fake_field '[len(of("upload_start")) > 0, len(of("generate")) > 0, len(of("tts"))]')" \
-	"[true, true, $(field "$T/g" 'len(of("chunk_ready"))')]" "uploads, analyses, and a speech per chunk"
+is "$(fake_field '[len(of("upload_start")), len([r for r in of("generate") if "inlineData" in r["json"]["contents"][0]["parts"][0]]) > 0, len(of("tts"))]')" \
+	"[0, true, $(field "$T/g" 'len(of("chunk_ready"))')]" "no upload, analyses with the video inline, and a speech per chunk"
 asked=$(fake_field 'len([r for r in of("generate") if "text" in r["json"]["contents"][0]["parts"][0]])')
 num_cmp "$asked" "<" "$(field "$T/g" 'len(of("chunk_ready"))')" \
 	"the analysis's own lines were said: fewer commentary requests than highlights"

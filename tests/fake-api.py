@@ -7,7 +7,8 @@ Listens on 127.0.0.1 (a random port unless --port) and serves:
     POST /upload/v1beta/files                      resumable upload: start
     POST /upload/v1beta/files?upload_id=ID         upload / upload, finalize / query
     GET  /v1beta/files/ID                          files.get
-    POST /v1beta/models/MODEL:generateContent      video analysis or text
+    POST /v1beta/models/MODEL:generateContent      video analysis (an uploaded file, or the
+                                                   video inline, at most 20 MB a request) or text
   OpenAI-compatible (OPENAI_BASE_URL=http://127.0.0.1:PORT/v1)
     POST /v1/chat/completions                      frames (image_url) or text
     POST /v1/audio/speech
@@ -219,6 +220,9 @@ def loudness(path):
             v = m.group(1)
             out.append((t, -120.0 if v == "-inf" else float(v)))
     return out
+
+
+GEMINI_REQUEST_MAX = 20 * 1024 * 1024   # generateContent with inline data
 
 
 LOUD_DB = -20.0     # a 0.1 s window this loud is part of a roar
@@ -1016,6 +1020,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.finish_ok(entry)
         self.send(200, FileStore.resource(st, f, self.host()))
 
+    def inline_file(self, blob, where):
+        """A video sent inline: kept like an upload, so it is analysed the
+        same way (its sound, its length)."""
+        st = self.server.state
+        if not isinstance(blob, dict) or set(blob) - {"mimeType", "mime_type", "data"}:
+            raise gbad("%s.inlineData is {mimeType, data}." % where)
+        mime = either(blob, "mimeType", "mime_type")
+        if not isinstance(mime, str) or not mime.startswith("video/"):
+            raise gbad("%s.inlineData.mimeType: the fake takes inline video only (got %r)." % (where, mime))
+        try:
+            data = base64.b64decode(blob.get("data") or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise gbad("Invalid value at '%s.inline_data.data' (TYPE_BYTES), Base64 decoding failed." % where)
+        if not data:
+            raise gbad("%s.inlineData.data is empty." % where)
+        uid = st.next_id("inline")
+        path = os.path.join(st.store, uid + ".bin")
+        with open(path, "wb") as fp:
+            fp.write(data)
+        return FileStore.create(st, {"id": uid, "path": path, "mime": mime, "display_name": uid,
+                                     "received": len(data)})
+
     def file_of_uri(self, uri):
         st = self.server.state
         m = re.match(r"^https?://[^/]+/v1beta/files/([^/?#]+)$", uri or "")
@@ -1033,6 +1059,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def h_generate(self, body, entry):
         st = self.server.state
         model = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.split("/")[3].split(":")[0])
+        if len(body) > GEMINI_REQUEST_MAX:
+            raise gbad("Request payload size exceeds the limit: %d bytes." % GEMINI_REQUEST_MAX)
         req = self.json_request(body, entry, "gemini", gbad)
         if not re.match(r"^[a-z0-9][a-z0-9.-]*$", model):
             raise gbad("models/%s is not found for API version v1beta." % model, 404, "NOT_FOUND")
@@ -1098,6 +1126,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     if video is not None:
                         raise gbad("The fake expects one video per request.")
                     video = (f, start, end)
+                elif either(p, "inlineData", "inline_data") is not None:
+                    if video is not None:
+                        raise gbad("The fake expects one video per request.")
+                    f = self.inline_file(either(p, "inlineData", "inline_data"), where)
+                    video = (f, 0.0, FileStore.duration(f))
                 elif "videoMetadata" in p or "video_metadata" in p:
                     raise gbad("%s.videoMetadata belongs with the video's fileData part." % where)
         gc = either(req, "generationConfig", "generation_config") or {}
