@@ -73,11 +73,14 @@ static void sha256_sink(void *ctx, const void *data, size_t len)
 int sha256_file(const char *path, char out[65])
 {
 	struct sha256 c;
-	sha256_init(&c);
-	if (pc_read_file(path, sha256_sink, &c) < 0)
-		return -1;
 	unsigned char digest[32];
-	sha256_final(&c, digest);
+	sha256_init(&c);
+	int rc = pc_read_file(path, sha256_sink, &c), saved = errno;
+	sha256_final(&c, digest);   /* ends the digest either way */
+	if (rc < 0) {
+		errno = saved;
+		return -1;
+	}
 	to_hex(digest, out);
 	return 0;
 }
