@@ -20,7 +20,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: sse-serve [-l [ADDR:]PORT]... [-i] [--media DIR [--exec CMD]] [--out DIR]\n"
 		"                 [--user NAME] [--max-sessions N] [--max-clients N] [--max-age AGE]\n"
-		"                 [--max-backlog BYTES] [--request-timeout S] [--keepalive-timeout S]\n"
+		"                 [--max-backlog BYTES] [--split-fanout N] [--request-timeout S] [--keepalive-timeout S]\n"
 		"                 [--heartbeat S] [--timeout S] [--json] [-v]\n"
 		"       sse-serve --sweep --max-age AGE [--out DIR]\n"
 		"Pipe mode: records on stdin go to every client of GET /events.\n"
@@ -67,7 +67,7 @@ static double age_opt(const char *what, const char *s)
 enum {
 	OPT_MEDIA = 256, OPT_EXEC, OPT_OUT, OPT_USER, OPT_MAX_SESSIONS, OPT_MAX_CLIENTS, OPT_MAX_AGE,
 	OPT_MAX_BACKLOG, OPT_REQUEST_TIMEOUT, OPT_KEEPALIVE_TIMEOUT, OPT_HEARTBEAT, OPT_TIMEOUT, OPT_JSON,
-	OPT_SWEEP,
+	OPT_SWEEP, OPT_SPLIT_FANOUT,
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +81,7 @@ static const struct option long_opts[] = {
 	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
 	{"max-age", required_argument, NULL, OPT_MAX_AGE},
 	{"max-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
+	{"split-fanout", required_argument, NULL, OPT_SPLIT_FANOUT},
 	{"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
 	{"keepalive-timeout", required_argument, NULL, OPT_KEEPALIVE_TIMEOUT},
 	{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
@@ -94,6 +95,7 @@ static const struct option long_opts[] = {
 
 struct raw_opts {
 	const char *media, *exec, *out, *user, *max_sessions, *max_clients, *max_age, *max_backlog;
+	const char *split_fanout;
 	const char *request_timeout, *keepalive_timeout, *heartbeat, *timeout;
 	int sweep;
 };
@@ -120,6 +122,7 @@ static void parse_args(int argc, char **argv, struct raw_opts *o)
 		case OPT_MAX_CLIENTS: o->max_clients = optarg; break;
 		case OPT_MAX_AGE: o->max_age = optarg; break;
 		case OPT_MAX_BACKLOG: o->max_backlog = optarg; break;
+		case OPT_SPLIT_FANOUT: o->split_fanout = optarg; break;
 		case OPT_REQUEST_TIMEOUT: o->request_timeout = optarg; break;
 		case OPT_KEEPALIVE_TIMEOUT: o->keepalive_timeout = optarg; break;
 		case OPT_HEARTBEAT: o->heartbeat = optarg; break;
@@ -164,6 +167,10 @@ static void configure(struct raw_opts *o)
 	cfg->max_backlog = SSE_MAX_BACKLOG;
 	if (o->max_backlog)
 		cfg->max_backlog = (size_t)number_opt("--max-backlog", o->max_backlog, 4096, SSE_STREAM_MEM_MAX / 4);
+	/* One core: a second thread would only take turns with the first. */
+	cfg->split_fanout = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? SSE_SPLIT_FANOUT : 0;
+	if (o->split_fanout)
+		cfg->split_fanout = number_opt("--split-fanout", o->split_fanout, 0, 1000000);
 	if ((v = env_or(o->max_age, "PLAYCALL_MAX_AGE")))
 		cfg->max_age = age_opt("--max-age", v);
 	cfg->request_timeout = seconds_opt("--request-timeout", o->request_timeout, SSE_REQUEST_TIMEOUT);

@@ -29,6 +29,7 @@
 #define SSE_PIPELINE_TIMEOUT 3600.0      /* s: a pipeline running longer is killed */
 #define SSE_TICK 0.25                    /* s: timeouts, heartbeats, followers, reaping */
 #define SSE_EPOLL_BATCH 256              /* events taken per epoll_wait */
+#define SSE_SPLIT_FANOUT 256             /* clients of one record from which two threads write it */
 #define SSE_MEDIA_LIST_MAX 1000          /* files listed by /api/media */
 #define SSE_SCAN_HEAD 65536              /* bytes of an events.ndjson read to find its session */
 
@@ -41,6 +42,7 @@ struct sse_config {
 	const char *user;          /* --user: drop to it after binding */
 	long max_sessions, max_clients;
 	size_t max_backlog;
+	long split_fanout;         /* --split-fanout: 0 one thread writes every record */
 	double request_timeout, keepalive_timeout, heartbeat, max_age, pipeline_timeout;
 	int verbose;
 };
@@ -113,6 +115,12 @@ void feed_free_all(void);
 void saved_find_media(const char *media, char *session, size_t n);
 /* Count a record in the metrics and note a session's first chunk. */
 void feed_observe(struct stream *session_stream, json_object *rec);
+
+/* ---- fanout.c: one record to many clients, on two threads ---- */
+/* Write the stream's new bytes to the plain streaming clients of s, half
+ * of them on a helper thread, when there are at least split_fanout; the
+ * rest, and everything but the write, is client_flush's. */
+void fanout_write(struct stream *s);
 
 /* ---- server.c: connections ---- */
 enum client_state { C_READ, C_WRITE, C_SSE, C_CLOSED };

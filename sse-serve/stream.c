@@ -166,6 +166,7 @@ static void push_event(struct stream *s, const char *line, size_t len)
 
 static void wake_clients(struct stream *s)
 {
+	fanout_write(s);
 	for (struct client *c = s->clients, *next; c; c = next) {
 		next = c->snext;
 		client_flush(c);

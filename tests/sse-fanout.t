@@ -1,8 +1,10 @@
 #!/bin/sh
 # Fan-out: 1,000 concurrent clients of /events on one process all receive
-# every record, in order, once; memory per client stays small; a client
+# every record, in order, once (written by two threads: more than
+# --split-fanout's default 256); memory per client stays small; a client
 # that stops reading is cut off at the backlog bound without holding back
-# the others, and what it did get is a clean prefix it can resume from.
+# the others, and what it did get is a clean prefix it can resume from,
+# with one writing thread and with two.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sse-lib.sh"
 CLIENT="python3 $PLAYCALL_SRC/tests/sse-client.py"
@@ -55,21 +57,25 @@ kill -0 "$SSE_PID"; ok $? "the server is still up"
 sse_stop
 
 # A client that stops reading: 8 MB of records against a 64 KiB bound,
-# more than any socket buffer absorbs.  The readers get it all.
+# more than any socket buffer absorbs.  The readers get it all.  With
+# --split-fanout 2 every record is written by two threads, and the client
+# whose socket fills is handed back to the main thread.
 SLOW_RECORDS=4000
-sleep 600 >"$T/in" &
-HOLDER=$!
-SSE_STDIN="$T/in" sse_start --max-backlog 65536
-$CLIENT fanout "${SSE_URL}events" 3 "$SLOW_RECORDS" 90 slow >"$T/result" &
-FAN=$!
-sleep 1
-records "$SLOW_RECORDS" 2000 >"$T/in"
-kill $HOLDER
-wait $FAN
-r=$(cat "$T/result")
-diag "$r"
-is "$(val complete)" 3 "the three readers got every record"
-num_cmp "$(val slow_events)" '<' "$SLOW_RECORDS" "the client that did not read was cut off"
-is "$(val slow_in_order)" True "what it got is a clean prefix (it can resume with Last-Event-ID)"
-sse_stop
+for split in 0 2; do
+	sleep 600 >"$T/in" &
+	HOLDER=$!
+	SSE_STDIN="$T/in" sse_start --max-backlog 65536 --split-fanout $split
+	$CLIENT fanout "${SSE_URL}events" 3 "$SLOW_RECORDS" 90 slow >"$T/result" &
+	FAN=$!
+	sleep 1
+	records "$SLOW_RECORDS" 2000 >"$T/in"
+	kill $HOLDER
+	wait $FAN
+	r=$(cat "$T/result")
+	diag "--split-fanout $split: $r"
+	is "$(val complete)" 3 "--split-fanout $split: the three readers got every record"
+	num_cmp "$(val slow_events)" '<' "$SLOW_RECORDS" "--split-fanout $split: the client that did not read was cut off"
+	is "$(val slow_in_order)" True "--split-fanout $split: what it got is a clean prefix (it can resume with Last-Event-ID)"
+	sse_stop
+done
 done_testing

@@ -10,6 +10,7 @@ sse-serve --bogus >/dev/null 2>&1; is $? 2 "an unknown option: exit 2"
 sse-serve -l nowhere >/dev/null 2>&1; is $? 2 "a malformed -l: exit 2"
 sse-serve --max-sessions 0 >/dev/null 2>&1; is $? 2 "--max-sessions 0: exit 2"
 sse-serve --max-age soon >/dev/null 2>&1; is $? 2 "a malformed --max-age: exit 2"
+sse-serve --split-fanout -1 >/dev/null 2>&1; is $? 2 "--split-fanout -1: exit 2"
 sse-serve --help | grep -q 'usage: sse-serve'; ok $? "--help prints the usage"
 
 # Old sessions for the sweep: two old, one young, one old but with a link out.
