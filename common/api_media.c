@@ -4,15 +4,11 @@
 #include "lproc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 /* ---- where to cut ---- */
 
@@ -311,39 +307,25 @@ void jpeg_split_feed(struct jpeg_split *j, const void *data, size_t len, jpeg_fr
 }
 
 struct api_frames {
-	struct loop *loop;
-	struct proc p;
+	struct aproc *ap;
 	struct jpeg_split js;
 	double fps;
 	int n;
-	int open_fds;
-	int cancelled, timed_out;
+	int cancelled;
 	api_frame_cb on_frame;
 	api_media_done_cb on_done;
 	void *arg;
 };
 
-static void frames_stall(struct loop *l, void *arg);
-
-static void frames_touch(struct api_frames *f)
+static void frames_done(struct aproc *ap, int status, void *arg)
 {
-	loop_del_timers(f->loop, f);
-	loop_add_timer(f->loop, pc_now() + API_MEDIA_STALL_TIMEOUT, frames_stall, f);
-}
-
-static void frames_finish(struct api_frames *f)
-{
-	if (f->open_fds > 0)
-		return;
-	loop_del_timers(f->loop, f);
-	int status = f->p.pid > 0 ? proc_wait(&f->p) : -1;
+	struct api_frames *f = arg;
 	if (!f->cancelled) {
 		char line[512], err[600];
-		int ok = !f->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0 && f->n > 0;
-		if (ok) {
+		if (status == 0 && f->n > 0) {
 			f->on_done(f->arg, 0, NULL);
 		} else {
-			const char *why = f->timed_out ? "ffmpeg stalled" : proc_err_line(&f->p, line, sizeof line);
+			const char *why = status == -2 ? "ffmpeg stalled" : proc_err_line(&ap->p, line, sizeof line);
 			if (!why || !*why)
 				why = f->n ? "ffmpeg failed" : "no frames";
 			snprintf(err, sizeof err, "sampling frames: %s", why);
@@ -354,14 +336,6 @@ static void frames_finish(struct api_frames *f)
 	free(f);
 }
 
-static void frames_stall(struct loop *l, void *arg)
-{
-	struct api_frames *f = arg;
-	(void)l;
-	f->timed_out = 1;
-	proc_kill(&f->p);
-}
-
 static void on_jpeg(void *arg, const unsigned char *jpeg, size_t len)
 {
 	struct api_frames *f = arg;
@@ -370,46 +344,17 @@ static void on_jpeg(void *arg, const unsigned char *jpeg, size_t len)
 		f->on_frame(f->arg, n, n / f->fps, jpeg, len);
 }
 
-static void frames_fd(struct loop *l, int fd, short revents, void *arg)
+static void frames_output(struct aproc *ap, const char *data, size_t len, void *arg)
 {
 	struct api_frames *f = arg;
-	(void)revents;
-	ssize_t r;
-	if (fd == f->p.err_fd) {
-		r = proc_read_err(&f->p);
-	} else {
-		unsigned char tmp[65536];
-		r = read(fd, tmp, sizeof tmp);
-		if (r > 0)
-			jpeg_split_feed(&f->js, tmp, (size_t)r, on_jpeg, f);
-	}
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (r > 0) {
-		frames_touch(f);
-		return;
-	}
-	loop_del_fd(l, fd);
-	close(fd);
-	if (fd == f->p.err_fd)
-		f->p.err_fd = -1;
-	else
-		f->p.out_fd = -1;
-	f->open_fds--;
-	frames_finish(f);
-}
-
-static void frames_spawn_failed(struct loop *l, void *arg)
-{
-	(void)l;
-	frames_finish(arg);
+	(void)ap;
+	jpeg_split_feed(&f->js, data, len, on_jpeg, f);
 }
 
 struct api_frames *api_frames_start(struct loop *l, const char *src, double fps, int width,
 				    api_frame_cb on_frame, api_media_done_cb on_done, void *arg)
 {
 	struct api_frames *f = pc_xcalloc(1, sizeof *f);
-	f->loop = l;
 	f->fps = fps;
 	f->on_frame = on_frame;
 	f->on_done = on_done;
@@ -421,19 +366,7 @@ struct api_frames *api_frames_start(struct loop *l, const char *src, double fps,
 	const char *argv[] = {"ffmpeg", "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-flags2", "fast",
 			      "-i", src, "-map", "0:v:0", "-vf", vf, "-c:v", "mjpeg", "-q:v", "5",
 			      "-f", "image2pipe", "pipe:1", NULL};
-	if (proc_spawn(&f->p, (char *const *)argv, PROC_STDIN_NULL) < 0) {
-		loop_add_timer(l, 0, frames_spawn_failed, f);
-		return f;
-	}
-	int fds[2] = {f->p.out_fd, f->p.err_fd};
-	for (int i = 0; i < 2; i++) {
-		if (fds[i] < 0)
-			continue;
-		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-		loop_add_fd(l, fds[i], POLLIN, frames_fd, f);
-		f->open_fds++;
-	}
-	frames_touch(f);
+	f->ap = aproc_stream(l, (char *const *)argv, API_MEDIA_STALL_TIMEOUT, frames_output, frames_done, f);
 	return f;
 }
 
@@ -442,5 +375,5 @@ void api_frames_cancel(struct api_frames *f)
 	if (!f || f->cancelled)
 		return;
 	f->cancelled = 1;
-	proc_kill(&f->p);    /* the pipes close; frames_finish frees f */
+	proc_kill(&f->ap->p);   /* the pipes close; frames_done frees f */
 }

@@ -1,8 +1,8 @@
 /* A child process whose standard output is read line by line AS IT COMES,
  * from the event loop: for following a tool's progressive output (ffmpeg's
- * metadata=print or -progress) instead of waiting for it to end, which is
- * what aproc does.  The child is spawned with proc_spawn, so it leads its own
- * process group and dies with us on a signal or a closed stdout. */
+ * metadata=print or -progress) instead of waiting for it to end.  A line
+ * splitter on aproc_stream, so the child leads its own process group and
+ * dies with us on a signal or a closed stdout. */
 #ifndef PC_LPROC_H
 #define PC_LPROC_H
 #include "pc.h"

@@ -213,23 +213,34 @@ void loop_curl_remove(struct loop *l, void *easy);
 int loop_idle(struct loop *l);          /* no fds, timers or transfers */
 int loop_run_once(struct loop *l, int max_wait_ms);
 
-/* ---- aproc.c: a subprocess run from the loop ---- */
+/* ---- proc.c: a subprocess run from the loop ---- */
 struct aproc;
 typedef void (*aproc_cb)(struct aproc *, int status, void *arg);
+typedef void (*aproc_out_cb)(struct aproc *, const char *data, size_t len, void *arg);
 struct aproc {
 	struct proc p;
-	struct buf out;       /* stdout, when captured */
+	struct buf out;       /* stdout, when captured and no on_out */
 	aproc_cb done;
+	aproc_out_cb on_out;  /* stdout as it arrives; NULL: gathered in out */
 	void *arg;
-	double deadline;      /* 0: none */
+	double idle_timeout;  /* s without output on stdout or stderr; 0: none */
+	double last_output;   /* pc_now() of the last byte on stdout or stderr */
 	int open_fds;
 	int timed_out;
 	struct loop *loop;
 };
-/* Start argv; on exit done(ap, status) where status is as proc_run's result.
- * The aproc is freed after done returns. */
+/* Start argv; on exit done(ap, status) where status is as proc_run's result
+ * (exit code, 128+signal, -1 could not start, -2 timed out).  Never NULL: a
+ * child that cannot start reports -1 through done, from the loop.  The
+ * aproc is freed after done returns; proc_kill(&ap->p) ends it early (done
+ * still comes). */
 struct aproc *aproc_start(struct loop *l, char *const argv[], int flags,
 			  double timeout_s, aproc_cb done, void *arg);
+/* The same with stdout handed to on_out as it arrives, for following a
+ * tool's progressive output; idle_timeout_s > 0: the child's group is
+ * killed (status -2) when it writes nothing on stdout or stderr that long. */
+struct aproc *aproc_stream(struct loop *l, char *const argv[], double idle_timeout_s,
+			   aproc_out_cb on_out, aproc_cb done, void *arg);
 int aproc_running(void);
 
 /* ---- terminal view ---- */

@@ -274,6 +274,8 @@ const char *proc_status_str(int status, char *buf, size_t n)
 
 /* ---- subprocesses driven by the event loop ---- */
 
+#define APROC_READ_CHUNK 65536   /* bytes of stdout read at a time */
+
 static int aproc_live;
 
 int aproc_running(void)
@@ -304,18 +306,20 @@ static void aproc_on_fd(struct loop *l, int fd, short revents, void *arg)
 	ssize_t r;
 	if (fd == ap->p.err_fd) {
 		r = proc_read_err(&ap->p);
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
 	} else {
-		char tmp[16384];
+		char tmp[APROC_READ_CHUNK];
 		r = read(fd, tmp, sizeof tmp);
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (r > 0)
+		if (r > 0 && ap->on_out)
+			ap->on_out(ap, tmp, (size_t)r, ap->arg);
+		else if (r > 0)
 			buf_append(&ap->out, tmp, (size_t)r);
 	}
-	if (r > 0)
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (r > 0) {
+		ap->last_output = pc_now();
+		return;
+	}
 	loop_del_fd(l, fd);
 	if (fd == ap->p.err_fd)
 		close_fd(&ap->p.err_fd);
@@ -333,20 +337,37 @@ static void aproc_on_timeout(struct loop *l, void *arg)
 	proc_kill(&ap->p);   /* the pipes close, and aproc_on_fd finishes it */
 }
 
+/* Re-armed for the end of the quiet time rather than on every read: output
+ * only moves last_output, so a chatty child costs no timer work. */
+static void aproc_on_idle_check(struct loop *l, void *arg)
+{
+	struct aproc *ap = arg;
+	double quiet_until = ap->last_output + ap->idle_timeout;
+	if (pc_now() < quiet_until)
+		loop_add_timer(l, quiet_until, aproc_on_idle_check, ap);
+	else
+		aproc_on_timeout(l, ap);
+}
+
 static void aproc_on_spawn_failure(struct loop *l, void *arg)
 {
 	(void)l;
 	aproc_finish(arg);
 }
 
-struct aproc *aproc_start(struct loop *l, char *const argv[], int flags,
-			  double timeout_s, aproc_cb done, void *arg)
+static struct aproc *aproc_new(struct loop *l, aproc_cb done, void *arg)
 {
 	struct aproc *ap = pc_xcalloc(1, sizeof *ap);
 	ap->done = done;
 	ap->arg = arg;
 	ap->loop = l;
 	aproc_live++;
+	return ap;
+}
+
+static struct aproc *aproc_spawn(struct aproc *ap, char *const argv[], int flags, double timeout_s)
+{
+	struct loop *l = ap->loop;
 	if (proc_spawn(&ap->p, argv, flags & ~PROC_STDIN_PIPE) < 0) {
 		/* Report through the callback, from the loop, like any other end. */
 		loop_add_timer(l, 0, aproc_on_spawn_failure, ap);
@@ -360,7 +381,25 @@ struct aproc *aproc_start(struct loop *l, char *const argv[], int flags,
 		loop_add_fd(l, fds[i], POLLIN, aproc_on_fd, ap);
 		ap->open_fds++;
 	}
+	ap->last_output = pc_now();
 	if (timeout_s > 0)
-		loop_add_timer(l, pc_now() + timeout_s, aproc_on_timeout, ap);
+		loop_add_timer(l, ap->last_output + timeout_s, aproc_on_timeout, ap);
+	if (ap->idle_timeout > 0)
+		loop_add_timer(l, ap->last_output + ap->idle_timeout, aproc_on_idle_check, ap);
 	return ap;
+}
+
+struct aproc *aproc_start(struct loop *l, char *const argv[], int flags,
+			  double timeout_s, aproc_cb done, void *arg)
+{
+	return aproc_spawn(aproc_new(l, done, arg), argv, flags, timeout_s);
+}
+
+struct aproc *aproc_stream(struct loop *l, char *const argv[], double idle_timeout_s,
+			   aproc_out_cb on_out, aproc_cb done, void *arg)
+{
+	struct aproc *ap = aproc_new(l, done, arg);
+	ap->on_out = on_out;
+	ap->idle_timeout = idle_timeout_s;
+	return aproc_spawn(ap, argv, 0, 0);
 }

@@ -339,6 +339,60 @@ static void test_loop(void)
 	loop_free(l);
 }
 
+/* aproc_stream: stdout handed over while the child runs, not gathered. */
+static struct buf streamed;
+static int stream_chunks, stream_status = -100;
+static size_t stream_kept;
+static void on_stream_out(struct aproc *ap, const char *data, size_t len, void *arg)
+{
+	(void)ap;
+	(void)arg;
+	buf_append(&streamed, data, len);
+	stream_chunks++;
+}
+static void on_stream_done(struct aproc *ap, int status, void *arg)
+{
+	(void)arg;
+	stream_status = status;
+	stream_kept = ap->out.len;
+}
+
+static void run_stream(const char *script, double idle)
+{
+	char *argv[] = {"sh", "-c", (char *)script, NULL};
+	struct loop *l = loop_new();
+	buf_reset(&streamed);
+	stream_chunks = 0;
+	stream_status = -100;
+	aproc_stream(l, argv, idle, on_stream_out, on_stream_done, NULL);
+	while (!loop_idle(l))
+		loop_run_once(l, 1000);
+	loop_free(l);
+}
+
+static void test_stream(void)
+{
+	run_stream("printf one; sleep 0.5; printf two; exit 5", 0);
+	is_str(buf_cstr(&streamed), "onetwo", "aproc_stream: all of stdout, through on_out");
+	is_num(stream_chunks, 2, 0, "aproc_stream: as it came, in two pieces");
+	is_num(stream_kept, 0, 0, "aproc_stream: nothing gathered in out");
+	is_num(stream_status, 5, 0, "aproc_stream: the exit status");
+	run_stream("echo started; exec sleep 10", 0.3);
+	is_num(stream_status, -2, 0, "aproc_stream: a child silent past the idle timeout is killed");
+	run_stream("for i in 1 2 3 4 5 6; do echo $i >&2; sleep 0.2; done", 0.8);
+	is_num(stream_status, 0, 0, "aproc_stream: output on stderr keeps it alive too");
+	char *missing[] = {"playcall-no-such-binary", NULL};
+	struct loop *l = loop_new();
+	stream_status = -100;
+	aproc_stream(l, missing, 1, on_stream_out, on_stream_done, NULL);
+	while (!loop_idle(l))
+		loop_run_once(l, 1000);
+	loop_free(l);
+	is_num(stream_status, -1, 0, "aproc_stream: a missing program is -1, from the loop");
+	is_num(aproc_running(), 0, 0, "aproc_stream: none left");
+	buf_free(&streamed);
+}
+
 static void test_media(void)
 {
 	struct media_info mi;
@@ -379,6 +433,7 @@ int main(void)
 	test_atomic();
 	test_proc();
 	test_loop();
+	test_stream();
 	test_media();
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
