@@ -60,12 +60,19 @@ int api_parse_segment_line(const char *line, char *name, size_t n, double *start
 
 /* ---- segmenter ---- */
 
+/* -segment_times with no cut: a time past any video (the duration syntax
+ * takes no exponent). */
+#define API_NO_CUT "999999999"
+/* s: how far before a part the input seek lands, for the exact trim after */
+#define API_SEEK_LEAD 3.0
+
 struct api_segmenter {
 	struct lproc *lp;
 	char dir[PATH_MAX];
 	int count;
 	int cancelled;
 	char bad[256];        /* a list line we could not read */
+	double from;          /* the source's time of the output's 0 */
 	api_segment_cb on_segment;
 	api_media_done_cb on_done;
 	void *arg;
@@ -85,7 +92,7 @@ static void seg_line(struct lproc *lp, const char *line, size_t len, void *arg)
 		return;
 	}
 	snprintf(path, sizeof path, "%s/%s", s->dir, name);
-	s->on_segment(s->arg, s->count++, path, a, b);
+	s->on_segment(s->arg, s->count++, path, s->from + a, s->from + b);
 }
 
 static void seg_done(struct lproc *lp, int status, void *arg)
@@ -107,17 +114,26 @@ static void seg_done(struct lproc *lp, int status, void *arg)
 }
 
 struct api_segmenter *api_segment_start(struct loop *l, const char *src, const char *dir,
-					const char *acodec, const double *cuts, int ncuts, int height,
-					api_segment_cb on_segment, api_media_done_cb on_done, void *arg)
+					const char *acodec, double from, double to, const double *cuts, int ncuts,
+					int height, api_segment_cb on_segment, api_media_done_cb on_done, void *arg)
 {
 	struct api_segmenter *s = pc_xcalloc(1, sizeof *s);
 	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	s->from = from > 0 ? from : 0;
 	s->on_segment = on_segment;
 	s->on_done = on_done;
 	s->arg = arg;
 	struct buf times = {0}, pattern = {0};
 	for (int i = 0; i < ncuts; i++)
-		buf_printf(&times, "%s%.3f", i ? "," : "", cuts[i]);
+		buf_printf(&times, "%s%.3f", i ? "," : "", cuts[i] - s->from);
+	/* A part from the middle: a fast seek to a little before it (the
+	 * demuxer lands on a keyframe), then an exact trim, so that copied
+	 * sound starts with the picture. */
+	double lead = s->from > API_SEEK_LEAD ? API_SEEK_LEAD : s->from;
+	char seek[32], trim[32], len[32];
+	snprintf(seek, sizeof seek, "%.3f", s->from - lead);
+	snprintf(trim, sizeof trim, "%.3f", lead);
+	snprintf(len, sizeof len, "%.3f", to > s->from ? to - s->from : 1e9);
 	buf_printf(&pattern, "%s/seg_%%04d.mp4", dir);
 	char vf[64], fps[16];
 	/* Never taller than the source: an upscaled frame only costs bytes. */
@@ -132,8 +148,10 @@ struct api_segmenter *api_segment_start(struct loop *l, const char *src, const c
 	 * the time to the first segments.  With -c:v copy nothing is decoded
 	 * and these options are idle. */
 	const char *head[] = {"ffmpeg", "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-skip_frame", "bidir",
-			      "-flags2", "fast", "-i", src,
-			      "-map", "0:v:0?", "-map", "0:a:0?"};
+			      "-flags2", "fast"};
+	const char *range_in[] = {"-ss", seek};
+	const char *input[] = {"-i", src, "-map", "0:v:0?", "-map", "0:a:0?"};
+	const char *range_out[] = {"-ss", trim, "-t", len};
 	/* Re-encoding the audio costs a quarter of the time to cut a reduced
 	 * segment on two cores; MP4 takes AAC and MP3 as they are. */
 	int copy_audio = acodec && (!strcmp(acodec, "aac") || !strcmp(acodec, "mp3"));
@@ -144,13 +162,23 @@ struct api_segmenter *api_segment_start(struct loop *l, const char *src, const c
 	 * back each segment by several frames, seconds of video at 1 fps. */
 	const char *reduce[] = {"-vf", vf, "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
 				"-crf", "28", "-g", "1", "-pix_fmt", "yuv420p"};
-	const char *tail[] = {"-f", "segment", "-segment_times", ncuts ? buf_cstr(&times) : "1e9",
+	const char *tail[] = {"-f", "segment", "-segment_times", ncuts ? buf_cstr(&times) : API_NO_CUT,
 			      "-reset_timestamps", "1", "-segment_format", "mp4",
 			      "-segment_list", "pipe:1", "-segment_list_type", "csv", buf_cstr(&pattern), NULL};
-	const char *argv[sizeof head / sizeof *head + sizeof audio_aac / sizeof *audio_aac +
+	const char *argv[sizeof head / sizeof *head + sizeof range_in / sizeof *range_in + sizeof input / sizeof *input +
+			 sizeof range_out / sizeof *range_out + sizeof audio_aac / sizeof *audio_aac +
 			 sizeof reduce / sizeof *reduce + sizeof tail / sizeof *tail];
+	int part = s->from > 0 || to > s->from;
 	for (size_t i = 0; i < sizeof head / sizeof *head; i++)
 		argv[n++] = head[i];
+	if (part)
+		for (size_t i = 0; i < sizeof range_in / sizeof *range_in; i++)
+			argv[n++] = range_in[i];
+	for (size_t i = 0; i < sizeof input / sizeof *input; i++)
+		argv[n++] = input[i];
+	if (part)
+		for (size_t i = 0; i < sizeof range_out / sizeof *range_out; i++)
+			argv[n++] = range_out[i];
 	if (copy_audio)
 		for (size_t i = 0; i < sizeof audio_copy / sizeof *audio_copy; i++)
 			argv[n++] = audio_copy[i];

@@ -37,9 +37,11 @@ typedef void (*api_media_done_cb)(void *arg, int status, const char *err);
  * every frame a keyframe (cut exactly): far fewer bytes to send, and what
  * a model samples from a video anyway. */
 #define API_REDUCED_FPS 1
+/* from, to: the part of src to cut (to <= from: to its end); cuts and the
+ * times reported are the source's. */
 struct api_segmenter *api_segment_start(struct loop *l, const char *src, const char *dir,
-					const char *acodec, const double *cuts, int ncuts, int height,
-					api_segment_cb on_segment, api_media_done_cb on_done, void *arg);
+					const char *acodec, double from, double to, const double *cuts, int ncuts,
+					int height, api_segment_cb on_segment, api_media_done_cb on_done, void *arg);
 void api_segment_cancel(struct api_segmenter *s);   /* kills ffmpeg; no more callbacks */
 
 /* Splits a stream of concatenated JPEG images (ffmpeg -f image2pipe) into

@@ -110,27 +110,132 @@ int cloud_needed(const struct cloud *c, double start, double end)
 	return 0;
 }
 
-int cloud_add_piece(struct cloud *c, double start, double end)
+static int add_piece(struct cloud *c, double start, double end)
 {
 	if (c->npieces == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 32;
 		c->pieces = pc_xrealloc(c->pieces, (size_t)c->cap * sizeof *c->pieces);
 	}
 	c->pieces[c->npieces] = (struct cloud_piece){.start = start, .end = end, .state = PIECE_WAITING};
+	return c->npieces++;
+}
+
+int cloud_add_piece(struct cloud *c, double start, double end)
+{
 	if (end > c->known_to)
 		c->known_to = end;
-	return c->npieces++;
+	return add_piece(c, start, end);
 }
 
 static void pump(struct cloud *c)
 {
-	for (int i = 0; i < c->npieces && c->running < c->jobs; i++) {
-		if (c->pieces[i].state != PIECE_QUEUED)
-			continue;
-		c->pieces[i].state = PIECE_RUNNING;
-		c->running++;
-		c->start_piece(c, i);
+	/* Second looks first: intervals already analysed wait for them. */
+	for (int pass = 1; pass >= 0; pass--)
+		for (int i = 0; i < c->npieces && c->running < c->jobs; i++) {
+			if (c->pieces[i].state != PIECE_QUEUED || c->pieces[i].seam != pass)
+				continue;
+			c->pieces[i].state = PIECE_RUNNING;
+			c->running++;
+			c->start_piece(c, i);
+		}
+}
+
+/* ---- second looks at cuts ---- */
+
+static int finished(const struct cloud_piece *p)
+{
+	return p->state == PIECE_DONE || p->state == PIECE_FAILED;
+}
+
+/* Whether piece p reported a moment with from <= t < to (times in records
+ * are to the millisecond). */
+static int reported_in(const struct cloud_piece *p, double from, double to)
+{
+	from -= 0.001;
+	size_t n = p->state == PIECE_DONE ? json_object_array_length(p->events) : 0;
+	for (size_t e = 0; e < n; e++) {
+		double t;
+		if (rec_num(json_object_array_get_idx(p->events, e), "t", &t) == 0 && t >= from && t < to)
+			return 1;
 	}
+	return 0;
+}
+
+static int moment_before_cut(const struct cloud_piece *p)
+{
+	return reported_in(p, p->end - CLOUD_SEAM, p->end);
+}
+
+/* The piece (not a second look) that starts where piece k ends, or -1. */
+static int piece_after(const struct cloud *c, int k)
+{
+	for (int j = 0; j < c->npieces; j++)
+		if (!c->pieces[j].seam && j != k && fabs(c->pieces[j].start - c->pieces[k].end) < 0.05)
+			return j;
+	return -1;
+}
+
+/* The second look at the cut at `at`, or -1. */
+static int seam_at(const struct cloud *c, double at)
+{
+	for (int j = 0; j < c->npieces; j++)
+		if (c->pieces[j].seam && fabs(c->pieces[j].at - at) < 0.05)
+			return j;
+	return -1;
+}
+
+/* The finished second look that tells the moment at t, or -1. */
+static int seam_telling(const struct cloud *c, double t)
+{
+	for (int j = 0; j < c->npieces; j++)
+		if (c->pieces[j].seam && c->pieces[j].state == PIECE_DONE && fabs(t - c->pieces[j].at) < CLOUD_SEAM)
+			return j;
+	return -1;
+}
+
+static void look_at_seams(struct cloud *c)
+{
+	if (!c->prepare_seam || c->failed_all)
+		return;
+	for (int k = 0; k < c->npieces; k++) {
+		if (c->pieces[k].seam || c->pieces[k].state != PIECE_DONE || !moment_before_cut(&c->pieces[k]))
+			continue;
+		int n = piece_after(c, k);
+		if (n < 0 || c->pieces[n].state != PIECE_DONE ||
+		    !reported_in(&c->pieces[n], c->pieces[n].start, c->pieces[n].start + CLOUD_SEAM_ONSET))
+			continue;
+		double at = c->pieces[k].end, duration = c->job->mi->duration;
+		if (seam_at(c, at) >= 0)
+			continue;
+		double a = at - CLOUD_SEAM_SPAN > 0 ? at - CLOUD_SEAM_SPAN : 0;
+		double b = duration > 0 && at + CLOUD_SEAM_SPAN > duration ? duration : at + CLOUD_SEAM_SPAN;
+		int s = add_piece(c, a, b);
+		c->pieces[s].seam = 1;
+		c->pieces[s].at = at;
+		c->prepare_seam(c, s);
+	}
+}
+
+/* Interval [from, to) waits for: the piece after any piece of it that
+ * reported a moment just before its cut, and the second looks near it. */
+static int seams_settled(const struct cloud *c, double from, double to)
+{
+	if (!c->prepare_seam)
+		return 1;
+	for (int k = 0; k < c->npieces; k++) {
+		const struct cloud_piece *p = &c->pieces[k];
+		if (p->seam) {
+			if (!finished(p) && p->at + CLOUD_SEAM > from && p->at - CLOUD_SEAM < to)
+				return 0;
+			continue;
+		}
+		if (p->start >= to || p->end <= from || p->state != PIECE_DONE || !moment_before_cut(p))
+			continue;
+		int n = piece_after(c, k);
+		if (n < 0 ? !c->all_known : !finished(&c->pieces[n]))
+			return 0;
+	}
+	return 1;
 }
 
 void cloud_piece_ready(struct cloud *c, int index)
@@ -152,14 +257,14 @@ static int interval_state(struct cloud *c, int i, int *failed)
 		return 0;
 	for (int k = 0; k < c->npieces; k++) {
 		struct cloud_piece *p = &c->pieces[k];
-		if (p->start >= end || p->end <= b[i])
+		if (p->seam || p->start >= end || p->end <= b[i])
 			continue;
 		if (p->state == PIECE_FAILED)
 			*failed = 1;
 		else if (p->state != PIECE_DONE)
 			return 0;
 	}
-	return 1;
+	return seams_settled(c, b[i], end);
 }
 
 struct found {
@@ -200,6 +305,9 @@ static json_object *gather(struct cloud *c, int i)
 			double t, score = 0;
 			if (rec_num(ev, "t", &t) < 0 || t < b[i] || (!last && t >= b[i + 1]))
 				continue;
+			/* Near a cut looked at again, the second look tells. */
+			if (p->seam ? fabs(t - p->at) >= CLOUD_SEAM : seam_telling(c, t) >= 0)
+				continue;
 			rec_num(ev, "score", &score);
 			if (n == cap) {
 				cap = cap ? cap * 2 : 16;
@@ -232,6 +340,7 @@ static json_object *gather(struct cloud *c, int i)
 int cloud_check(struct cloud *c)
 {
 	struct det_job *job = c->job;
+	look_at_seams(c);
 	for (int i = 0; i < job->intervals && !c->failed_all; i++) {
 		int failed;
 		if (c->delivered[i] || !interval_state(c, i, &failed))

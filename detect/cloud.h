@@ -11,6 +11,8 @@
  *     re-run of the same video sends no request at all;
  *   - the queue: at most `jobs` analysis requests in flight, the earliest
  *     piece first (the first chunk waits for the first interval only);
+ *   - second looks: a moment across a cut between two pieces is looked at
+ *     again as a whole (prepare_seam below);
  *   - failure: a failed piece is an `error` record for its intervals, which
  *     are still delivered (with what the other pieces found) so the stream
  *     goes on; a failure of the whole job (a refused key) is one error and
@@ -24,6 +26,8 @@
 #define CLOUD_PIECES_MAX 100000
 #define CLOUD_JOBS_DEFAULT "16"    /* analysis requests in flight */
 #define CLOUD_SEAM 1.5             /* s: reports this close to a piece boundary, one each side, are one moment */
+#define CLOUD_SEAM_ONSET 0.5       /* s: a report this close to a piece's start: something already going on */
+#define CLOUD_SEAM_SPAN 2.5        /* s each side of a cut that a second look covers */
 
 enum cloud_piece_state { PIECE_WAITING, PIECE_QUEUED, PIECE_RUNNING, PIECE_DONE, PIECE_FAILED };
 
@@ -32,11 +36,17 @@ struct cloud_piece {
 	enum cloud_piece_state state;
 	json_object *events;        /* array of events, match time (when DONE) */
 	void *priv;                 /* the backend's (a file URI, frames) */
+	int seam;                   /* a second look at the cut at `at` */
+	double at;
 };
 
 struct cloud;
 /* Send the analysis request of piece index; later cloud_piece_done. */
 typedef void (*cloud_start_fn)(struct cloud *c, int index);
+/* Make the video of seam piece index (start..end, across the cut at `at`)
+ * ready to send; later, from the loop, cloud_piece_ready or
+ * cloud_piece_done with an error. */
+typedef void (*cloud_seam_fn)(struct cloud *c, int index);
 
 struct cloud {
 	struct det_job *job;
@@ -59,6 +69,12 @@ struct cloud {
 	 * is freed: after a call that returns 1 below, c is gone. */
 	void (*cleanup)(struct cloud *c);
 	void *owner;
+	/* The backend's, or NULL: a moment reported just before a cut while
+	 * the next piece starts in the middle of something may be one moment
+	 * neither piece saw whole; with this, the cut gets a second look
+	 * (CLOUD_SEAM_SPAN each side) and that look tells the moments within
+	 * CLOUD_SEAM of the cut.  The intervals around wait for it. */
+	cloud_seam_fn prepare_seam;
 };
 
 /* Set up c for job: hash the file, deliver every interval the cache has.

@@ -137,8 +137,17 @@ static struct piece_video *piece_video_new(int is_inline, long long size, const 
 	return v;
 }
 
+struct seam_cut {            /* the reduced clip of a second look, being cut */
+	struct gem *g;
+	int piece;
+	char dir[PATH_MAX + 32];
+	struct api_segmenter *seg;   /* NULL once done */
+	struct seam_cut *next;
+};
+
 struct gem {
 	struct cloud c;              /* first: c.owner is this */
+	struct seam_cut *seams;
 	struct det_job *job;
 	int whole;
 	char dir[PATH_MAX];          /* segment files, while they live */
@@ -350,6 +359,58 @@ static void on_segments_done(void *arg, int status, const char *err)
 	cloud_all_known(&g->c);
 }
 
+/* ---- second looks at cuts (see cloud.h) ---- */
+
+static void on_seam_clip(void *arg, int index, const char *path, double start, double end)
+{
+	struct seam_cut *sc = arg;
+	struct cloud_piece *pc = &sc->g->c.pieces[sc->piece];
+	struct stat st;
+	(void)index;
+	(void)start;
+	(void)end;
+	if (pc->priv || stat(path, &st) < 0 || (long long)st.st_size > GEMINI_INLINE_MAX) {
+		unlink(path);
+		return;
+	}
+	pc->priv = piece_video_new(1, (long long)st.st_size, path);
+}
+
+static void on_seam_cut(void *arg, int status, const char *err)
+{
+	struct seam_cut *sc = arg;
+	struct cloud *c = &sc->g->c;
+	sc->seg = NULL;
+	if (c->pieces[sc->piece].priv)
+		cloud_piece_ready(c, sc->piece);
+	else
+		cloud_piece_done(c, sc->piece, NULL, status < 0 && err ? err : "cutting a clip across a cut: no clip");
+}
+
+/* A second look: the whole file needs only a window; reduced segments, a
+ * clip of its own, sent inline.  (Copied segments get none: a clip cut at
+ * keyframes would not start where asked.) */
+static void prepare_seam(struct cloud *c, int index)
+{
+	struct gem *g = c->owner;
+	if (g->whole) {
+		cloud_piece_ready(c, index);
+		return;
+	}
+	struct seam_cut *sc = pc_xcalloc(1, sizeof *sc);
+	sc->g = g;
+	sc->piece = index;
+	snprintf(sc->dir, sizeof sc->dir, "%s/seam-%d", g->dir, index);
+	sc->next = g->seams;
+	g->seams = sc;
+	if (mkdir(sc->dir, 0700) < 0 && errno != EEXIST) {
+		cloud_piece_done(c, index, NULL, "cutting a clip across a cut: cannot make its folder");
+		return;
+	}
+	sc->seg = api_segment_start(g->job->loop, g->job->source, sc->dir, g->job->mi->acodec, c->pieces[index].start,
+				    c->pieces[index].end, NULL, 0, reduce_height, on_seam_clip, on_seam_cut, sc);
+}
+
 /* ---- whole ---- */
 
 static const char *mime_of(const struct media_info *mi)
@@ -441,6 +502,13 @@ static void cleanup(struct cloud *c)
 			unlink(v->where);    /* not sent, or already gone */
 		free(c->pieces[k].priv);
 	}
+	while (g->seams) {
+		struct seam_cut *sc = g->seams;
+		g->seams = sc->next;
+		api_segment_cancel(sc->seg);
+		rmdir(sc->dir);
+		free(sc);
+	}
 	if (g->dir[0])
 		rmdir(g->dir);
 	free(g->ups);
@@ -453,12 +521,15 @@ static int gemini_start(struct det_job *job)
 	g->job = job;
 	g->last_pct = -1;
 	char key[256];
-	/* A reduced video is another question to the model. */
-	snprintf(key, sizeof key, "gemini|%s|lines=%s|video=%s", opt(OPT_MODEL), lines_lang[0] ? lines_lang : "none",
-		 whole ? "copy" : opt(OPT_VIDEO));
+	/* A reduced video is another question to the model; second looks at
+	 * cuts change the answers. */
+	snprintf(key, sizeof key, "gemini|%s|lines=%s|video=%s|seams=%d", opt(OPT_MODEL),
+		 lines_lang[0] ? lines_lang : "none", whole ? "copy" : opt(OPT_VIDEO), whole || reduce_height > 0);
 	cloud_open(&g->c, job, key, (int)jobs, start_piece);
 	g->c.owner = g;
 	g->c.cleanup = cleanup;
+	if (whole || reduce_height > 0)
+		g->c.prepare_seam = prepare_seam;
 	if (g->c.left == 0) {
 		cloud_check(&g->c);
 		return 0;
@@ -476,7 +547,7 @@ static int gemini_start(struct det_job *job)
 	}
 	double *cuts = pc_xcalloc(API_SEGMENTS_MAX, sizeof *cuts);
 	int n = api_segment_cuts(job->bounds, job->intervals, segment_len, cuts, API_SEGMENTS_MAX);
-	g->seg = api_segment_start(job->loop, job->source, g->dir, job->mi->acodec, cuts, n, reduce_height, on_segment,
+	g->seg = api_segment_start(job->loop, job->source, g->dir, job->mi->acodec, 0, 0, cuts, n, reduce_height, on_segment,
 				   on_segments_done, g);
 	free(cuts);
 	return 0;

@@ -103,6 +103,24 @@ num_cmp "$(fake_field 'sum(r["body_bytes"] for r in of("upload"))')" ">" "$g1_by
 is "$(field "$T/c1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
 	"$(field "$T/g1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
 	"--gemini-video copy: the same moments as the reduced video"
+# ---- a moment across a cut: a second look at the cut tells it whole ----
+make_video "$T/seam.mp4" 30 --bursts "9.5"
+fake_reset
+$D --backend gemini "$T/seam.mp4" >"$T/s1" 2>/dev/null
+is "$?" 0 "across a cut: exit 0"
+is "$(field "$T/s1" '[(e["kind"], round(e["t"], 1)) for r in of("events") for e in r["events"]]')" '[["goal", 9.5]]' \
+	"across a cut: one goal at 9.5 s, not a roar cut short and a whistle after the cut"
+is "$(fake_field '[len(of("generate")), len(of("upload"))]')" "[7, 0]" \
+	"across a cut: six segments (cut at 5, 10, 15, 20, 25 s) and one second look, none uploaded"
+seam_len=$(fake_field 'of("generate")[-1]["json"]["contents"][0]["parts"][0]["inlineData"]["data"]' | base64 -d |
+	ffprobe -v error -show_entries format=duration -of csv=p=0 -)
+num_near "$seam_len" 5 0.2 "across a cut: the second look is 2.5 s each side of it"
+fake_reset
+$D --backend gemini --gemini-upload whole "$T/seam.mp4" >"$T/s2" 2>/dev/null
+is "$(field "$T/s1" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
+	"$(field "$T/s2" '[[(e["kind"], round(e["t"])) for e in r["events"]] for r in of("events")]')" \
+	"across a cut: the same as the whole file analysed at once"
+
 out=$($D --backend gemini --gemini-video 91 "$T/m.mp4" 2>&1)
 is "$?" 2 "--gemini-video 91: usage error"
 like "$out" "--gemini-video: copy, or an even height" "--gemini-video 91: says what it takes"

@@ -117,6 +117,18 @@ static void run_loop(struct loop *l, int *flag)
 		loop_run_once(l, 100);
 }
 
+/* Cut src into a fresh folder dir/sub, wait for the end; r holds it all. */
+static void cut_into(struct loop *l, struct run *r, const char *dir, const char *sub, const char *src,
+		     const char *acodec, double from, double to, const double *cuts, int ncuts, int height)
+{
+	char out[PATH_MAX];
+	snprintf(out, sizeof out, "%s/%s", dir, sub);
+	pc_mkdirs(out);
+	memset(r, 0, sizeof *r);
+	api_segment_start(l, src, out, acodec, from, to, cuts, ncuts, height, on_seg, on_end, r);
+	run_loop(l, &r->done);
+}
+
 int main(void)
 {
 	pc_init("api-media-test");
@@ -141,7 +153,7 @@ int main(void)
 	struct run r;
 	memset(&r, 0, sizeof r);
 	double cuts[] = {5, 10, 15};
-	api_segment_start(l, video, dir, "aac", cuts, 3, 0, on_seg, on_end, &r);
+	api_segment_start(l, video, dir, "aac", 0, 0, cuts, 3, 0, on_seg, on_end, &r);
 	run_loop(l, &r.done);
 	ok(r.done && r.status == 0, "segments: ffmpeg done (%s)", r.err);
 	is_num(r.segs, 4, 0, "segments: 4 reported");
@@ -153,17 +165,20 @@ int main(void)
 	   mi.has_video && mi.has_audio && !strcmp(mi.acodec, "aac") && !strcmp(mi.vcodec, "h264"),
 	   "segments: a playable MP4 of that length, video copied, AAC audio");
 
-	char rdir[PATH_MAX];
-	snprintf(rdir, sizeof rdir, "%s/reduced", dir);
-	pc_mkdirs(rdir);
-	memset(&r, 0, sizeof r);
-	api_segment_start(l, video, rdir, "aac", cuts, 3, 90, on_seg, on_end, &r);
-	run_loop(l, &r.done);
+	cut_into(l, &r, dir, "reduced", video, "aac", 0, 0, cuts, 3, 90);
 	ok(r.done && r.status == 0 && r.segs == 4, "reduced segments: 4 (%s)", r.err);
 	ok(fabs(r.start[1] - 5) < 0.05 && fabs(r.start[2] - 10) < 0.05 && fabs(r.start[3] - 15) < 0.05,
 	   "reduced segments: cut at the points (%.3f %.3f %.3f)", r.start[1], r.start[2], r.start[3]);
 	ok(media_probe(r.path[1], &mi, err, sizeof err) == 0 && mi.height == 90 && fabs(mi.fps - 1) < 0.01 &&
 	   mi.has_audio && fabs(mi.duration - 5) < 0.1, "reduced segments: 90 px high, 1 frame a second, with sound");
+
+	/* A part of the source, as one reduced clip, in the source's times. */
+	cut_into(l, &r, dir, "clip", video, "aac", 8, 13, NULL, 0, 90);
+	ok(r.done && r.status == 0 && r.segs == 1, "a part: one clip (%s)", r.err);
+	ok(fabs(r.start[0] - 8) < 0.05 && fabs(r.end[0] - 13) < 0.1, "a part: reported in the source's times (%.3f-%.3f)",
+	   r.start[0], r.end[0]);
+	ok(media_probe(r.path[0], &mi, err, sizeof err) == 0 && fabs(mi.duration - 5) < 0.1 && mi.has_audio,
+	   "a part: 5 s long, with sound (%.3f)", mi.duration);
 
 	/* MP3 goes into MP4 as it is; audio of unknown kind becomes AAC. */
 	char mp3[PATH_MAX];
@@ -173,12 +188,7 @@ int main(void)
 	ok(proc_run(&p, mk3, NULL, 120000) == 0, "an MP4 with MP3 audio (%s)", p.err);
 	const char *kinds[] = {"mp3", NULL}, *want[] = {"mp3", "aac"};
 	for (int k = 0; k < 2; k++) {
-		char kdir[PATH_MAX];
-		snprintf(kdir, sizeof kdir, "%s/audio%d", dir, k);
-		pc_mkdirs(kdir);
-		memset(&r, 0, sizeof r);
-		api_segment_start(l, mp3, kdir, kinds[k], cuts, 3, 90, on_seg, on_end, &r);
-		run_loop(l, &r.done);
+		cut_into(l, &r, dir, k ? "audio1" : "audio0", mp3, kinds[k], 0, 0, cuts, 3, 90);
 		ok(r.done && r.status == 0 && r.segs == 4 && media_probe(r.path[2], &mi, err, sizeof err) == 0 &&
 		   !strcmp(mi.acodec, want[k]) && fabs(mi.duration - 5) < 0.1,
 		   "segments: source audio %s gives %s audio (%s)", kinds[k] ? kinds[k] : "unknown", want[k], mi.acodec);
@@ -197,7 +207,7 @@ int main(void)
 	run_loop(l, &r.done);
 	ok(r.status < 0 && strstr(r.err, "sampling frames: ") && strstr(r.err, "No such file"), "frames: a missing file is an error with ffmpeg's reason");
 	memset(&r, 0, sizeof r);
-	api_segment_start(l, "/nonexistent.mp4", dir, NULL, cuts, 3, 0, on_seg, on_end, &r);
+	api_segment_start(l, "/nonexistent.mp4", dir, NULL, 0, 0, cuts, 3, 0, on_seg, on_end, &r);
 	run_loop(l, &r.done);
 	ok(r.status < 0 && strstr(r.err, "cutting segments: ") && strstr(r.err, "No such file"), "segments: likewise");
 	printf("# %s\n", r.err);
