@@ -13,9 +13,9 @@ CFLAGS  ?= -O2 -g
 PKGS     = json-c libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
-ALL_CFLAGS  = -std=c11 -Wall -Wextra -Werror -Icommon $(PKG_CFLAGS) \
+ALL_CFLAGS  = -std=c11 -pthread -Wall -Wextra -Werror -Icommon $(PKG_CFLAGS) \
               -DPLAYCALL_DATADIR='"$(DATADIR)"' $(CFLAGS)
-LIBS        = $(PKG_LIBS) -lm
+LIBS        = $(PKG_LIBS) -lm -pthread   # sse-serve writes a fan-out with two threads
 
 # A tool is built once its folder has sources, so each lands on its own.
 ALL_TOOLS = detect narrate speak splice sse-serve
