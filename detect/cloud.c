@@ -142,6 +142,8 @@ static void pump(struct cloud *c)
 
 /* ---- second looks at cuts ---- */
 
+static void piece_failed(struct cloud *c, int index, const char *err);
+
 static int finished(const struct cloud_piece *p)
 {
 	return p->state == PIECE_DONE || p->state == PIECE_FAILED;
@@ -166,9 +168,12 @@ static int moment_before_cut(const struct cloud_piece *p)
 	return reported_in(p, p->end - CLOUD_SEAM, p->end);
 }
 
-/* The piece (not a second look) that starts where piece k ends, or -1. */
+/* The piece (not a second look) that starts where piece k ends, or -1.
+ * Pieces come in time order, so it is nearly always the next one. */
 static int piece_after(const struct cloud *c, int k)
 {
+	if (k + 1 < c->npieces && !c->pieces[k + 1].seam && fabs(c->pieces[k + 1].start - c->pieces[k].end) < 0.05)
+		return k + 1;
 	for (int j = 0; j < c->npieces; j++)
 		if (!c->pieces[j].seam && j != k && fabs(c->pieces[j].start - c->pieces[k].end) < 0.05)
 			return j;
@@ -210,9 +215,11 @@ static void look_at_seams(struct cloud *c)
 		double a = at - CLOUD_SEAM_SPAN > 0 ? at - CLOUD_SEAM_SPAN : 0;
 		double b = duration > 0 && at + CLOUD_SEAM_SPAN > duration ? duration : at + CLOUD_SEAM_SPAN;
 		int s = add_piece(c, a, b);
+		char err[256];
 		c->pieces[s].seam = 1;
 		c->pieces[s].at = at;
-		c->prepare_seam(c, s);
+		if (c->prepare_seam(c, s, err, sizeof err) < 0)
+			piece_failed(c, s, err);   /* the first looks tell it */
 	}
 }
 
@@ -374,23 +381,32 @@ int cloud_check(struct cloud *c)
 	return 0;
 }
 
-int cloud_piece_done(struct cloud *c, int index, json_object *events, const char *err)
+/* Piece index failed: an error record, named by the first interval it
+ * touches.  Its intervals are delivered with what the others found. */
+static void piece_failed(struct cloud *c, int index, const char *err)
 {
 	struct cloud_piece *p = &c->pieces[index];
 	if (p->state == PIECE_RUNNING)
 		c->running--;
-	if (events) {
+	p->state = PIECE_FAILED;
+	int first = -1;
+	for (int i = 0; i < c->job->intervals && first < 0; i++)
+		if (p->start < c->job->bounds[i + 1] && p->end > c->job->bounds[i])
+			first = i;
+	if (!c->failed_all)
+		det_emit_error(c->job, first, "%s", err ? err : "analysis failed");
+}
+
+int cloud_piece_done(struct cloud *c, int index, json_object *events, const char *err)
+{
+	struct cloud_piece *p = &c->pieces[index];
+	if (!events) {
+		piece_failed(c, index, err);
+	} else {
+		if (p->state == PIECE_RUNNING)
+			c->running--;
 		p->events = events;
 		p->state = PIECE_DONE;
-	} else {
-		p->state = PIECE_FAILED;
-		/* Named by the first interval it touches. */
-		int first = -1;
-		for (int i = 0; i < c->job->intervals && first < 0; i++)
-			if (p->start < c->job->bounds[i + 1] && p->end > c->job->bounds[i])
-				first = i;
-		if (!c->failed_all)
-			det_emit_error(c->job, first, "%s", err ? err : "analysis failed");
 	}
 	pump(c);
 	return cloud_check(c);

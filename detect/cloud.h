@@ -44,9 +44,10 @@ struct cloud;
 /* Send the analysis request of piece index; later cloud_piece_done. */
 typedef void (*cloud_start_fn)(struct cloud *c, int index);
 /* Make the video of seam piece index (start..end, across the cut at `at`)
- * ready to send; later, from the loop, cloud_piece_ready or
- * cloud_piece_done with an error. */
-typedef void (*cloud_seam_fn)(struct cloud *c, int index);
+ * ready to send: 0, and later cloud_piece_ready or cloud_piece_done with an
+ * error (cloud_piece_ready may come at once; a done must come from the
+ * loop); or -1 and why in err, at once. */
+typedef int (*cloud_seam_fn)(struct cloud *c, int index, char *err, size_t errlen);
 
 struct cloud {
 	struct det_job *job;

@@ -390,12 +390,12 @@ static void on_seam_cut(void *arg, int status, const char *err)
 /* A second look: the whole file needs only a window; reduced segments, a
  * clip of its own, sent inline.  (Copied segments get none: a clip cut at
  * keyframes would not start where asked.) */
-static void prepare_seam(struct cloud *c, int index)
+static int prepare_seam(struct cloud *c, int index, char *err, size_t errlen)
 {
 	struct gem *g = c->owner;
 	if (g->whole) {
 		cloud_piece_ready(c, index);
-		return;
+		return 0;
 	}
 	struct seam_cut *sc = pc_xcalloc(1, sizeof *sc);
 	sc->g = g;
@@ -404,11 +404,13 @@ static void prepare_seam(struct cloud *c, int index)
 	sc->next = g->seams;
 	g->seams = sc;
 	if (mkdir(sc->dir, 0700) < 0 && errno != EEXIST) {
-		cloud_piece_done(c, index, NULL, "cutting a clip across a cut: cannot make its folder");
-		return;
+		snprintf(err, errlen, "a clip across the cut at %.1f s: %s: %s", c->pieces[index].at, sc->dir,
+			 strerror(errno));
+		return -1;
 	}
 	sc->seg = api_segment_start(g->job->loop, g->job->source, sc->dir, g->job->mi->acodec, c->pieces[index].start,
 				    c->pieces[index].end, NULL, 0, reduce_height, on_seam_clip, on_seam_cut, sc);
+	return 0;
 }
 
 /* ---- whole ---- */
