@@ -6,7 +6,7 @@
 #   PORT=8080 sh examples/quickstart.sh
 set -eu
 cd "$(dirname "$0")/.."
-sh .ci/install-deps
+sh .ci/install-deps run
 make -j2
 make install
 work=${WORK:-/tmp/playcall-demo}
